@@ -1,0 +1,39 @@
+//! `hagroupd`: VRRP failover of virtual IPs, IPVS management and real-server health checking,
+//! configured by the `keepalived.conf` a keepalived user already has.
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// The built-in example configuration used by `hagroupd demo`.
+const DEMO_CONF: &str = include_str!("demo.conf");
+
+/// Command line, compatible with keepalived's where the flags overlap.
+#[derive(Debug, Parser)]
+#[command(name = "hagroupd", version, about)]
+struct Cli {
+    /// What to do; without a subcommand hagroupd runs the daemon.
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// hagroupd's own subcommands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show what hagroupd does, on a built-in example configuration.
+    Demo,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Demo) => {
+            println!("hagroupd demo: built-in example configuration");
+            println!("{DEMO_CONF}");
+            ExitCode::SUCCESS
+        }
+        None => {
+            eprintln!("hagroupd: the daemon is not built yet; try `hagroupd demo`");
+            ExitCode::from(2)
+        }
+    }
+}

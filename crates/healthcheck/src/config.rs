@@ -1,0 +1,406 @@
+//! The healthcheck crate's own configuration model: virtual servers, real servers and checkers,
+//! with keepalived 2.2.7's defaults.
+//!
+//! The director converts the parsed `keepalived.conf` into these types; this crate does not read
+//! configuration files. Every default below is keepalived's (keepalived.conf(5) and
+//! `check/check_data.c`), and is documented on the field.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How a virtual server is identified, as keepalived compares them across a reload.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum VirtualServerKey {
+    /// `virtual_server IP PORT` with its `protocol` (keepalived's default protocol is UDP).
+    Addr {
+        /// Transport protocol.
+        protocol: Protocol,
+        /// Virtual address and port.
+        addr: SocketAddr,
+    },
+    /// `virtual_server fwmark N`.
+    Fwmark {
+        /// The firewall mark.
+        mark: u32,
+        /// `true` for an IPv6 fwmark service.
+        ipv6: bool,
+    },
+    /// `virtual_server group NAME`.
+    Group {
+        /// The `virtual_server_group` name.
+        name: String,
+    },
+}
+
+/// IPVS transport protocol of a virtual server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Protocol {
+    /// TCP.
+    Tcp,
+    /// UDP (keepalived's default when `protocol` is absent).
+    Udp,
+    /// SCTP.
+    Sctp,
+}
+
+/// Timing and retry options of one checker, after inheritance from the virtual and real server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckerTiming {
+    /// `delay_loop`: interval between checks. keepalived's default: 60 s.
+    pub delay_loop: Duration,
+    /// `retry` (alias `nb_get_retry`): failures tolerated before the checker goes down; it goes
+    /// down after `retry + 1` consecutive failures. Default: 1 (MISC_CHECK 0, DNS_CHECK 3).
+    pub retry: u32,
+    /// `delay_before_retry`: delay before re-checking after a tolerated failure. Default: 1 s
+    /// (HTTP_GET/SSL_GET 3 s, DNS_CHECK = delay_loop).
+    pub delay_before_retry: Duration,
+    /// `warmup`: the first check runs at 1 s + random(0..=warmup). Default: `delay_loop`.
+    pub warmup: Duration,
+    /// `connect_timeout`: bound of each attempt. Default: 5 s (MISC_CHECK uses `misc_timeout`).
+    pub connect_timeout: Duration,
+    /// `alpha`: the checker starts down, so the real server is not added before it passes.
+    pub alpha: bool,
+}
+
+impl CheckerTiming {
+    /// keepalived's defaults for the given checker kind with the given `delay_loop`.
+    pub fn keepalived_default(kind: &CheckerKind, delay_loop: Duration) -> Self {
+        let (retry, delay_before_retry) = match kind {
+            CheckerKind::Misc(_) => (0, Duration::from_secs(1)),
+            CheckerKind::Dns(_) => (3, delay_loop),
+            CheckerKind::Http(_) => (1, Duration::from_secs(3)),
+            _ => (1, Duration::from_secs(1)),
+        };
+        let connect_timeout = match kind {
+            CheckerKind::Misc(m) => m.timeout.unwrap_or(delay_loop),
+            _ => Duration::from_secs(5),
+        };
+        CheckerTiming {
+            delay_loop,
+            retry,
+            delay_before_retry,
+            warmup: delay_loop,
+            connect_timeout,
+            alpha: false,
+        }
+    }
+}
+
+/// Where a network checker connects and binds (`connect_ip`, `connect_port`, `bindto`,
+/// `bind_port`). `None` fields default to the real server's address and port, and to the
+/// kernel's choice of source.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct ConnectOptions {
+    /// `connect_ip`: address to check instead of the real server's.
+    pub connect_ip: Option<IpAddr>,
+    /// `connect_port`: port to check instead of the real server's.
+    pub connect_port: Option<u16>,
+    /// `bindto`: source address.
+    pub bindto: Option<IpAddr>,
+    /// `bind_port`: source port.
+    pub bind_port: Option<u16>,
+    /// `fwmark`: SO_MARK on the checker's socket.
+    pub fwmark: Option<u32>,
+}
+
+impl ConnectOptions {
+    /// The address a checker of real server `rs` connects to.
+    pub fn target(&self, rs: SocketAddr) -> SocketAddr {
+        SocketAddr::new(
+            self.connect_ip.unwrap_or(rs.ip()),
+            self.connect_port.unwrap_or(rs.port()),
+        )
+    }
+}
+
+/// One checker: what it probes and its timing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckerConfig {
+    /// The probe and its options.
+    pub kind: CheckerKind,
+    /// Connection options (unused by MISC_CHECK and FILE_CHECK).
+    pub connect: ConnectOptions,
+    /// Timing and retry options.
+    pub timing: CheckerTiming,
+}
+
+impl CheckerConfig {
+    /// A checker with keepalived's default timing for `delay_loop` and default connect options.
+    pub fn new(kind: CheckerKind, delay_loop: Duration) -> Self {
+        let timing = CheckerTiming::keepalived_default(&kind, delay_loop);
+        CheckerConfig {
+            kind,
+            connect: ConnectOptions::default(),
+            timing,
+        }
+    }
+}
+
+/// The checker types keepalived supports (BFD_CHECK excepted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CheckerKind {
+    /// `TCP_CHECK`: a TCP connect within `connect_timeout`.
+    Tcp,
+    /// `HTTP_GET` (no TLS) or `SSL_GET` (with TLS).
+    Http(HttpCheck),
+    /// `MISC_CHECK`: run a program; its exit code is the result.
+    Misc(MiscCheck),
+    /// `SMTP_CHECK`: greeting 220, `HELO`, 250, `QUIT`.
+    Smtp(SmtpCheck),
+    /// `DNS_CHECK`: a query answered with the same id and RCODE 0.
+    Dns(DnsCheck),
+    /// `UDP_CHECK`: send a payload, optionally require a reply.
+    Udp(UdpCheck),
+    /// `PING_CHECK`: ICMP echo over an unprivileged datagram socket.
+    Ping,
+    /// `FILE_CHECK`: an integer read from a file.
+    File(FileCheck),
+}
+
+/// `http_protocol`: the request line version and `Connection` header.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HttpProtocol {
+    /// `1.0` (default): `HTTP/1.0`, no `Connection` header.
+    #[default]
+    Http10,
+    /// `1.0C`: `HTTP/1.0` with `Connection: close`.
+    Http10Close,
+    /// `1.1`: `HTTP/1.1` with `Connection: close`.
+    Http11,
+}
+
+/// `HTTP_GET` / `SSL_GET` options.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HttpCheck {
+    /// The `url` blocks, checked in order; all must pass.
+    pub urls: Vec<UrlCheck>,
+    /// `http_protocol` (default 1.0).
+    pub protocol: HttpProtocol,
+    /// `virtualhost`: the Host header (default `ip:port`, IPv6 in brackets).
+    pub virtualhost: Option<String>,
+    /// `Some` for `SSL_GET`.
+    pub tls: Option<TlsOptions>,
+}
+
+/// TLS options of `SSL_GET`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsOptions {
+    /// `enable_sni`: send SNI (the virtualhost, or `sni_name`).
+    pub enable_sni: bool,
+    /// `sni_name`: the SNI name to send.
+    pub sni_name: Option<String>,
+    /// Verify the server certificate against these PEM CA files. keepalived does not verify by
+    /// default, and neither does this crate when this is `None`.
+    pub verify_ca: Option<PathBuf>,
+}
+
+/// One `url` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlCheck {
+    /// `path` (default `/`).
+    pub path: String,
+    /// `digest`: lower-case hex MD5 of the raw body.
+    pub digest: Option<String>,
+    /// `status_code` ranges (inclusive); empty means keepalived's default 200-299.
+    pub status_codes: Vec<(u16, u16)>,
+    /// `virtualhost` for this URL, overriding the checker's.
+    pub virtualhost: Option<String>,
+}
+
+impl Default for UrlCheck {
+    fn default() -> Self {
+        UrlCheck {
+            path: "/".to_owned(),
+            digest: None,
+            status_codes: Vec::new(),
+            virtualhost: None,
+        }
+    }
+}
+
+impl UrlCheck {
+    /// Whether `status` is accepted (default 200-299).
+    pub fn status_ok(&self, status: u16) -> bool {
+        if self.status_codes.is_empty() {
+            return (200..=299).contains(&status);
+        }
+        self.status_codes
+            .iter()
+            .any(|&(lo, hi)| (lo..=hi).contains(&status))
+    }
+}
+
+/// `MISC_CHECK` options.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MiscCheck {
+    /// `misc_path`, already split into argv (it is run without a shell).
+    pub argv: Vec<String>,
+    /// `misc_timeout` (default: the virtual server's `delay_loop`).
+    pub timeout: Option<Duration>,
+    /// `misc_dynamic`: exit codes 2..=255 mean up with weight adjustment `code - 2`.
+    pub dynamic: bool,
+    /// `user`: run as this uid/gid (default: the current user).
+    pub user: Option<(u32, u32)>,
+}
+
+/// `SMTP_CHECK` options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpCheck {
+    /// `helo_name` (default `smtpchecker.keepalived.org`).
+    pub helo_name: String,
+}
+
+impl Default for SmtpCheck {
+    fn default() -> Self {
+        SmtpCheck {
+            helo_name: "smtpchecker.keepalived.org".to_owned(),
+        }
+    }
+}
+
+/// `DNS_CHECK` options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsCheck {
+    /// `type`: the query type number (default SOA = 6).
+    pub qtype: u16,
+    /// `name` (default the root `.`).
+    pub name: String,
+}
+
+impl Default for DnsCheck {
+    fn default() -> Self {
+        DnsCheck {
+            qtype: 6,
+            name: ".".to_owned(),
+        }
+    }
+}
+
+/// `UDP_CHECK` options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UdpCheck {
+    /// `payload` (keepalived sends random bytes when unset; this crate sends 16 zero bytes).
+    pub payload: Vec<u8>,
+    /// `require_reply`: the expected reply prefix as nibbles, `None` = wildcard `X`.
+    /// `Some(vec![])` requires any reply; `None` requires none.
+    pub require_reply: Option<Vec<Option<u8>>>,
+    /// `min_reply_length` (default 0).
+    pub min_reply_length: usize,
+    /// `max_reply_length` (default 255).
+    pub max_reply_length: usize,
+}
+
+impl Default for UdpCheck {
+    fn default() -> Self {
+        UdpCheck {
+            payload: Vec::new(),
+            require_reply: None,
+            min_reply_length: 0,
+            max_reply_length: 255,
+        }
+    }
+}
+
+/// `FILE_CHECK` options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileCheck {
+    /// `track_file`'s file.
+    pub path: PathBuf,
+    /// `weight N`: 0 means a non-zero value is down; otherwise value × weight is added to the
+    /// real server's weight.
+    pub weight: i64,
+    /// `weight N reverse`: the value is negated first.
+    pub reverse: bool,
+}
+
+/// What to do with a real server before its checkers have run (issue #2064).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StartupPolicy {
+    /// keepalived's default: checkers without `alpha` start up, so the real server is in the pool
+    /// before its first check, and the first failure removes it.
+    #[default]
+    Keepalived,
+    /// Safer opt-in: every checker starts down (as with `alpha`), so a real server enters the pool
+    /// only after its checkers pass.
+    CheckFirst,
+}
+
+/// One `real_server` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RealServerConfig {
+    /// Address and port (the port defaults to the virtual server's).
+    pub addr: SocketAddr,
+    /// `weight` (0..=i32::MAX, default the virtual server's `weight`, itself 1).
+    pub weight: u32,
+    /// `inhibit_on_failure`: a failed server stays with weight 0 instead of being removed.
+    pub inhibit_on_failure: bool,
+    /// `notify_up` script.
+    pub notify_up: Option<String>,
+    /// `notify_down` script.
+    pub notify_down: Option<String>,
+    /// The checkers; the server is alive iff all of them are up (always, if none).
+    pub checkers: Vec<CheckerConfig>,
+}
+
+impl RealServerConfig {
+    /// A real server with weight 1, no checker and no scripts.
+    pub fn new(addr: SocketAddr) -> Self {
+        RealServerConfig {
+            addr,
+            weight: 1,
+            inhibit_on_failure: false,
+            notify_up: None,
+            notify_down: None,
+            checkers: Vec::new(),
+        }
+    }
+}
+
+/// One `virtual_server` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VirtualServerConfig {
+    /// Identity across reloads.
+    pub key: VirtualServerKey,
+    /// Real servers.
+    pub real_servers: Vec<RealServerConfig>,
+    /// `quorum` (default 1; clamped to the total real-server weight).
+    pub quorum: u64,
+    /// `hysteresis` (default 0; clamped to quorum − 1).
+    pub hysteresis: u64,
+    /// `quorum_up` script.
+    pub quorum_up: Option<String>,
+    /// `quorum_down` script.
+    pub quorum_down: Option<String>,
+    /// `sorry_server`.
+    pub sorry_server: Option<SocketAddr>,
+    /// `sorry_server_inhibit`: keep the sorry server at weight 0 instead of removing it.
+    pub sorry_server_inhibit: bool,
+    /// `ha_suspend`: checkers run only while the virtual address is present locally.
+    pub ha_suspend: bool,
+    /// `omega`: on shutdown run `quorum_down` and the real servers' `notify_down` scripts.
+    pub omega: bool,
+}
+
+impl VirtualServerConfig {
+    /// A virtual server with keepalived's defaults and no real server.
+    pub fn new(key: VirtualServerKey) -> Self {
+        VirtualServerConfig {
+            key,
+            real_servers: Vec::new(),
+            quorum: 1,
+            hysteresis: 0,
+            quorum_up: None,
+            quorum_down: None,
+            sorry_server: None,
+            sorry_server_inhibit: false,
+            ha_suspend: false,
+            omega: false,
+        }
+    }
+}

@@ -1,0 +1,644 @@
+//! A deterministic simulator of VRRP routers ([`vrrp_fsm::VirtualRouter`]) on a virtual LAN.
+//!
+//! Every router sees virtual time; the LAN has per-link latency and loss, one-way and two-way
+//! partitions; routers crash (silently), restart, stop gracefully, and can run with a clock
+//! offset. All randomness comes from one seed, so a run is reproducible from
+//! `(seed, scenario)`. The simulator records every state transition, and optionally every
+//! advert with its fate, with virtual timestamps.
+//!
+//! ```
+//! use core::net::{IpAddr, Ipv4Addr};
+//! use core::time::Duration;
+//! use vrrp_fsm::{RouterConfig, State};
+//! use vrrp_proto::{Priority, Vrid};
+//! use vrrp_sim::{Sim, SimConfig};
+//!
+//! let vip = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 100));
+//! let cfg = |host: u8, prio: u8| {
+//!     let mut c = RouterConfig::new(Vrid::new(51).unwrap(),
+//!                                   IpAddr::V4(Ipv4Addr::new(192, 0, 2, host)), vec![vip]);
+//!     c.priority = Priority(prio);
+//!     c
+//! };
+//! let mut sim = Sim::new(SimConfig { seed: 7, ..SimConfig::default() });
+//! let a = sim.add_router(cfg(1, 150)).unwrap();
+//! let b = sim.add_router(cfg(2, 100)).unwrap();
+//! sim.run_for(Duration::from_secs(10));
+//! assert_eq!(sim.masters(), vec![a]);
+//! sim.crash(a);
+//! sim.run_for(Duration::from_secs(5));
+//! assert_eq!(sim.state(b), Some(State::Master));
+//! ```
+
+use core::cmp::Ordering;
+use core::time::Duration;
+use std::collections::BinaryHeap;
+use vrrp_fsm::{
+    Action, ConfigError, Event, EventError, Instant, Reason, RouterConfig, State, VirtualRouter,
+};
+use vrrp_proto::{AdvertInterval, Advertisement, Auth, Priority, Version, Vrid};
+
+/// Where virtual time starts (so that negative clock offsets stay representable).
+pub const EPOCH: Instant = Instant::from_micros(1_000_000_000_000);
+
+/// A router's handle in the simulation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub usize);
+
+/// Properties of one direction of a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkParams {
+    /// One-way latency.
+    pub latency: Duration,
+    /// Independent loss probability, in parts per million.
+    pub loss_ppm: u32,
+    /// Whether packets pass at all (false = partitioned in this direction).
+    pub up: bool,
+}
+
+impl Default for LinkParams {
+    fn default() -> Self {
+        LinkParams {
+            latency: Duration::from_micros(100),
+            loss_ppm: 0,
+            up: true,
+        }
+    }
+}
+
+/// Simulation settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SimConfig {
+    /// The seed of every random choice (loss).
+    pub seed: u64,
+    /// Link parameters for every pair of routers unless changed with [`Sim::set_link`].
+    pub default_link: LinkParams,
+    /// Record every advert in [`Sim::packets`] (costs memory on long runs).
+    pub record_packets: bool,
+}
+
+
+/// What happened to one advert on one link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    /// Delivered at this virtual time.
+    Delivered(Instant),
+    /// Dropped by random loss.
+    Lost,
+    /// Dropped by a partition.
+    Partitioned,
+    /// Arrived at a crashed router.
+    ReceiverDown,
+}
+
+/// One advert on one link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PacketRecord {
+    /// Virtual time of sending.
+    pub sent: Instant,
+    /// Sender.
+    pub from: NodeId,
+    /// Intended receiver.
+    pub to: NodeId,
+    /// The advertised priority.
+    pub priority: Priority,
+    /// What became of it.
+    pub fate: Fate,
+}
+
+/// One state change of one router.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransitionRecord {
+    /// Virtual time.
+    pub time: Instant,
+    /// The router.
+    pub node: NodeId,
+    /// Old state.
+    pub from: State,
+    /// New state.
+    pub to: State,
+    /// Why.
+    pub reason: Reason,
+}
+
+/// A simulation error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SimError {
+    /// The router configuration does not validate.
+    Config(ConfigError),
+    /// The router rejected an event.
+    Event(EventError),
+    /// No such router, or it is crashed.
+    NoRouter(NodeId),
+}
+
+impl core::fmt::Display for SimError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SimError::Config(e) => write!(f, "invalid router configuration: {e}"),
+            SimError::Event(e) => write!(f, "event rejected: {e}"),
+            SimError::NoRouter(n) => write!(f, "router {} does not exist or is down", n.0),
+        }
+    }
+}
+
+impl std::error::Error for SimError {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Delivery {
+    at: Instant,
+    seq: u64,
+    from: usize,
+    to: usize,
+    priority: u8,
+    interval: AdvertInterval,
+    version: Version,
+    vrid: Vrid,
+    auth: Auth,
+    record: usize,
+}
+
+impl Ord for Delivery {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Min-heap on (time, sequence).
+        (other.at, other.seq).cmp(&(self.at, self.seq))
+    }
+}
+
+impl PartialOrd for Delivery {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+#[derive(Debug)]
+struct Node {
+    config: RouterConfig,
+    router: Option<VirtualRouter>,
+    offset_us: i64,
+    /// The router's next timer, in global time.
+    next_timer: Option<Instant>,
+}
+
+/// SplitMix64: small, fast, and good enough for loss rolls.
+#[derive(Debug, Clone)]
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// The simulated LAN.
+#[derive(Debug)]
+pub struct Sim {
+    now: Instant,
+    nodes: Vec<Node>,
+    /// `links[from][to]`.
+    links: Vec<Vec<LinkParams>>,
+    default_link: LinkParams,
+    queue: BinaryHeap<Delivery>,
+    seq: u64,
+    rng: Rng,
+    record_packets: bool,
+    transitions: Vec<TransitionRecord>,
+    packets: Vec<PacketRecord>,
+    /// The advert handed to receivers, reused to avoid allocating per delivery.
+    scratch: Option<Advertisement>,
+    events_processed: u64,
+}
+
+impl Sim {
+    /// An empty LAN at [`EPOCH`].
+    pub fn new(config: SimConfig) -> Self {
+        Sim {
+            now: EPOCH,
+            nodes: Vec::new(),
+            links: Vec::new(),
+            default_link: config.default_link,
+            queue: BinaryHeap::new(),
+            seq: 0,
+            rng: Rng(config.seed),
+            record_packets: config.record_packets,
+            transitions: Vec::new(),
+            packets: Vec::new(),
+            scratch: None,
+            events_processed: 0,
+        }
+    }
+
+    /// Adds a router and starts it now (RFC 9568 §6.4.1 Startup).
+    pub fn add_router(&mut self, config: RouterConfig) -> Result<NodeId, SimError> {
+        self.add_router_with_offset(config, 0)
+    }
+
+    /// Adds a router whose clock reads `offset_us` microseconds ahead of (or, negative, behind)
+    /// virtual time.
+    pub fn add_router_with_offset(
+        &mut self,
+        config: RouterConfig,
+        offset_us: i64,
+    ) -> Result<NodeId, SimError> {
+        let id = self.nodes.len();
+        for row in &mut self.links {
+            row.push(self.default_link);
+        }
+        self.links.push(vec![self.default_link; id + 1]);
+        self.nodes.push(Node {
+            config: config.clone(),
+            router: None,
+            offset_us,
+            next_timer: None,
+        });
+        let local = self.local(id, self.now);
+        let router = VirtualRouter::new(config, local).map_err(SimError::Config)?;
+        if let Some(n) = self.nodes.get_mut(id) {
+            n.router = Some(router);
+        }
+        self.after_input(id);
+        Ok(NodeId(id))
+    }
+
+    /// The current virtual time.
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
+    /// Number of routers (crashed ones included).
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Whether there are no routers.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// A router, unless crashed.
+    pub fn router(&self, id: NodeId) -> Option<&VirtualRouter> {
+        self.nodes.get(id.0).and_then(|n| n.router.as_ref())
+    }
+
+    /// A router's configuration (kept across crashes).
+    pub fn config(&self, id: NodeId) -> Option<&RouterConfig> {
+        self.nodes.get(id.0).map(|n| &n.config)
+    }
+
+    /// A router's state, unless crashed.
+    pub fn state(&self, id: NodeId) -> Option<State> {
+        self.router(id).map(VirtualRouter::state)
+    }
+
+    /// The routers currently in Master.
+    pub fn masters(&self) -> Vec<NodeId> {
+        (0..self.nodes.len())
+            .map(NodeId)
+            .filter(|&i| self.state(i) == Some(State::Master))
+            .collect()
+    }
+
+    /// Every state change so far.
+    pub fn transitions(&self) -> &[TransitionRecord] {
+        &self.transitions
+    }
+
+    /// Every advert so far, per receiver (only with [`SimConfig::record_packets`]).
+    pub fn packets(&self) -> &[PacketRecord] {
+        &self.packets
+    }
+
+    /// Inputs handed to routers so far (timer expiries plus adverts).
+    pub fn events_processed(&self) -> u64 {
+        self.events_processed
+    }
+
+    /// Sets the parameters of the link `from → to`.
+    pub fn set_link(&mut self, from: NodeId, to: NodeId, params: LinkParams) {
+        if let Some(l) = self.links.get_mut(from.0).and_then(|r| r.get_mut(to.0)) {
+            *l = params;
+        }
+    }
+
+    /// Sets both directions between `a` and `b`.
+    pub fn set_link_both(&mut self, a: NodeId, b: NodeId, params: LinkParams) {
+        self.set_link(a, b, params);
+        self.set_link(b, a, params);
+    }
+
+    /// Sets every link's latency and loss, keeping partitions.
+    pub fn set_all_links(&mut self, latency: Duration, loss_ppm: u32) {
+        for row in &mut self.links {
+            for l in row {
+                l.latency = latency;
+                l.loss_ppm = loss_ppm;
+            }
+        }
+    }
+
+    /// Blocks `from → to` (a one-way partition).
+    pub fn partition_oneway(&mut self, from: NodeId, to: NodeId) {
+        if let Some(l) = self.links.get_mut(from.0).and_then(|r| r.get_mut(to.0)) {
+            l.up = false;
+        }
+    }
+
+    /// Blocks both directions between `a` and `b`.
+    pub fn partition(&mut self, a: NodeId, b: NodeId) {
+        self.partition_oneway(a, b);
+        self.partition_oneway(b, a);
+    }
+
+    /// Splits the LAN into two sides that cannot hear each other.
+    pub fn partition_sets(&mut self, side_a: &[NodeId], side_b: &[NodeId]) {
+        for &a in side_a {
+            for &b in side_b {
+                self.partition(a, b);
+            }
+        }
+    }
+
+    /// Removes every partition (latency and loss stay).
+    pub fn heal_all(&mut self) {
+        for row in &mut self.links {
+            for l in row {
+                l.up = true;
+            }
+        }
+    }
+
+    /// Kills a router without a word (no priority-0 advert).
+    pub fn crash(&mut self, id: NodeId) {
+        if let Some(n) = self.nodes.get_mut(id.0) {
+            n.router = None;
+            n.next_timer = None;
+        }
+    }
+
+    /// Restarts a crashed router with its configuration (RFC 9568 §6.4.1 Startup).
+    pub fn restart(&mut self, id: NodeId) -> Result<(), SimError> {
+        let local = self.local(id.0, self.now);
+        let n = self.nodes.get_mut(id.0).ok_or(SimError::NoRouter(id))?;
+        if n.router.is_none() {
+            n.router = Some(VirtualRouter::new(n.config.clone(), local).map_err(SimError::Config)?);
+            self.after_input(id.0);
+        }
+        Ok(())
+    }
+
+    /// Delivers an event to a router now (e.g. [`Event::Shutdown`] for a graceful stop).
+    pub fn event(&mut self, id: NodeId, event: Event) -> Result<(), SimError> {
+        let local = self.local(id.0, self.now);
+        if let Event::Reload(cfg) = &event
+            && let Some(n) = self.nodes.get_mut(id.0)
+        {
+            n.config = (**cfg).clone();
+        }
+        let r = self
+            .nodes
+            .get_mut(id.0)
+            .and_then(|n| n.router.as_mut())
+            .ok_or(SimError::NoRouter(id))?;
+        let res = r.handle_event(local, event).map_err(SimError::Event);
+        self.after_input(id.0);
+        res
+    }
+
+    /// Runs until virtual time `end` (inclusive of everything due at `end`).
+    pub fn run_until(&mut self, end: Instant) {
+        while self.step_until(end) {}
+        if self.now < end {
+            self.now = end;
+        }
+    }
+
+    /// Runs for `d` of virtual time.
+    pub fn run_for(&mut self, d: Duration) {
+        let end = self.now + d;
+        self.run_until(end);
+    }
+
+    /// Runs until `pred` holds (checked after every step) or `end`; returns the time `pred`
+    /// first held.
+    pub fn run_until_pred(
+        &mut self,
+        end: Instant,
+        mut pred: impl FnMut(&Sim) -> bool,
+    ) -> Option<Instant> {
+        if pred(self) {
+            return Some(self.now);
+        }
+        while self.step_until(end) {
+            if pred(self) {
+                return Some(self.now);
+            }
+        }
+        if self.now < end {
+            self.now = end;
+        }
+        None
+    }
+
+    /// Processes the next input if it is due at or before `end`; false when none is.
+    pub fn step_until(&mut self, end: Instant) -> bool {
+        let mut timer: Option<(Instant, usize)> = None;
+        for (i, n) in self.nodes.iter().enumerate() {
+            if let Some(t) = n.next_timer
+                && timer.is_none_or(|(bt, _)| t < bt)
+            {
+                timer = Some((t, i));
+            }
+        }
+        let delivery_at = self.queue.peek().map(|d| d.at);
+        match (timer, delivery_at) {
+            (Some((t, i)), d) if d.is_none_or(|d| t <= d) => {
+                if t > end {
+                    return false;
+                }
+                self.now = self.now.max(t);
+                self.fire_timer(i);
+                true
+            }
+            (_, Some(d)) => {
+                if d > end {
+                    return false;
+                }
+                self.now = self.now.max(d);
+                if let Some(del) = self.queue.pop() {
+                    self.deliver(del);
+                }
+                true
+            }
+            (None, None) => false,
+            _ => false,
+        }
+    }
+
+    fn local(&self, i: usize, global: Instant) -> Instant {
+        let off = self.nodes.get(i).map_or(0, |n| n.offset_us);
+        Instant::from_micros(global.as_micros().saturating_add_signed(off))
+    }
+
+    fn global(&self, i: usize, local: Instant) -> Instant {
+        let off = self.nodes.get(i).map_or(0, |n| n.offset_us);
+        Instant::from_micros(local.as_micros().saturating_add_signed(-off))
+    }
+
+    fn fire_timer(&mut self, i: usize) {
+        let local = self.local(i, self.now);
+        if let Some(r) = self.nodes.get_mut(i).and_then(|n| n.router.as_mut()) {
+            r.handle_timeout(local);
+            self.events_processed += 1;
+        }
+        self.after_input(i);
+    }
+
+    fn deliver(&mut self, d: Delivery) {
+        let local = self.local(d.to, self.now);
+        let Some(from_addr) = self.nodes.get(d.from).map(|n| n.config.primary_address) else {
+            return;
+        };
+        let alive = self.nodes.get(d.to).is_some_and(|n| n.router.is_some());
+        if !alive {
+            if let Some(p) = self.packets.get_mut(d.record) {
+                p.fate = Fate::ReceiverDown;
+            }
+            return;
+        }
+        if let Some(p) = self.packets.get_mut(d.record) {
+            p.fate = Fate::Delivered(self.now);
+        }
+        let adv = self.scratch.get_or_insert_with(|| Advertisement {
+            version: d.version,
+            vrid: d.vrid,
+            priority: Priority(d.priority),
+            interval: d.interval,
+            auth: d.auth,
+            addresses: Vec::new(),
+        });
+        adv.version = d.version;
+        adv.vrid = d.vrid;
+        adv.priority = Priority(d.priority);
+        adv.interval = d.interval;
+        adv.auth = d.auth;
+        if let Some(src) = self.nodes.get(d.from)
+            && adv.addresses != src.config.virtual_addresses
+        {
+            adv.addresses.clone_from(&src.config.virtual_addresses);
+        }
+        if let Some(r) = self.nodes.get_mut(d.to).and_then(|n| n.router.as_mut())
+            && let Some(adv) = self.scratch.as_ref()
+        {
+            // Discards are counted by the router; the simulator does not care.
+            let _ = r.handle_advert(local, from_addr, adv);
+            self.events_processed += 1;
+        }
+        self.after_input(d.to);
+    }
+
+    /// Drains a router's actions and refreshes its timer.
+    fn after_input(&mut self, i: usize) {
+        loop {
+            let Some(node) = self.nodes.get_mut(i) else {
+                return;
+            };
+            let Some(r) = node.router.as_mut() else {
+                node.next_timer = None;
+                return;
+            };
+            let Some(action) = r.poll_action() else {
+                let t = r.poll_timeout();
+                let g = t.map(|t| self.global(i, t));
+                if let Some(n) = self.nodes.get_mut(i) {
+                    n.next_timer = g;
+                }
+                return;
+            };
+            match action {
+                Action::SendAdvert { priority } => self.send(i, priority),
+                Action::StateChanged { from, to, reason } => {
+                    self.transitions.push(TransitionRecord {
+                        time: self.now,
+                        node: NodeId(i),
+                        from,
+                        to,
+                        reason,
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn send(&mut self, i: usize, priority: Priority) {
+        let Some(node) = self.nodes.get(i) else {
+            return;
+        };
+        let cfg = &node.config;
+        let (version, vrid, interval, auth) =
+            (cfg.version, cfg.vrid, cfg.advert_interval, cfg.auth);
+        let unicast = !cfg.unicast_peers.is_empty();
+        for j in 0..self.nodes.len() {
+            if j == i {
+                continue;
+            }
+            if unicast {
+                let peer = self.nodes.get(j).map(|n| n.config.primary_address);
+                if !peer.is_some_and(|p| {
+                    self.nodes
+                        .get(i)
+                        .is_some_and(|n| n.config.unicast_peers.contains(&p))
+                }) {
+                    continue;
+                }
+            }
+            let link = self
+                .links
+                .get(i)
+                .and_then(|r| r.get(j))
+                .copied()
+                .unwrap_or(self.default_link);
+            let fate = if !link.up {
+                Some(Fate::Partitioned)
+            } else if link.loss_ppm > 0
+                && self.rng.next_u64() % 1_000_000 < u64::from(link.loss_ppm)
+            {
+                Some(Fate::Lost)
+            } else {
+                None
+            };
+            let record = if self.record_packets {
+                self.packets.push(PacketRecord {
+                    sent: self.now,
+                    from: NodeId(i),
+                    to: NodeId(j),
+                    priority,
+                    fate: fate.unwrap_or(Fate::Delivered(self.now + link.latency)),
+                });
+                self.packets.len() - 1
+            } else {
+                usize::MAX
+            };
+            if fate.is_none() {
+                self.seq += 1;
+                self.queue.push(Delivery {
+                    at: self.now + link.latency,
+                    seq: self.seq,
+                    from: i,
+                    to: j,
+                    priority: priority.get(),
+                    interval,
+                    version,
+                    vrid,
+                    auth,
+                    record,
+                });
+            }
+        }
+    }
+}

@@ -13,3 +13,5 @@ pub mod sched;
 
 pub use config::*;
 pub use sched::{CheckerId, DueCheck, Event, IpvsOp, NotifyKind, Outcome, Pool, PoolOptions};
+#[cfg(feature = "probes")]
+pub mod probes;

@@ -1,0 +1,792 @@
+//! Probes against real servers started on loopback: hyper, a misbehaving raw HTTP server, a TLS
+//! server with an rcgen certificate, SMTP/DNS/UDP stubs, closed ports, a silent listener,
+//! scripts with each exit code and a hung script. Assertions are on results, never on time.
+#![cfg(feature = "probes")]
+
+use healthcheck::config::*;
+use healthcheck::probes::{ProbeError, fetch_digest, run_probe};
+use healthcheck::Outcome;
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Frame};
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, UdpSocket};
+
+const SHORT: Duration = Duration::from_millis(300);
+
+fn md5_hex(data: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn binary_body() -> Vec<u8> {
+    (0..=255u8).cycle().take(3000).collect()
+}
+
+type BoxBody = http_body_util::combinators::BoxBody<Bytes, Infallible>;
+
+async fn hyper_handler(req: Request<hyper::body::Incoming>) -> Result<Response<BoxBody>, Infallible> {
+    let full = |status: u16, body: Vec<u8>| {
+        Response::builder()
+            .status(status)
+            .body(Full::new(Bytes::from(body)).boxed())
+            .unwrap()
+    };
+    Ok(match req.uri().path() {
+        "/" => full(200, b"hello".to_vec()),
+        "/binary" => full(200, binary_body()),
+        "/empty" => full(200, Vec::new()),
+        "/missing" => full(404, b"no".to_vec()),
+        "/redirect" => full(302, Vec::new()),
+        "/host" => {
+            let host = req
+                .headers()
+                .get("host")
+                .map(|h| h.as_bytes().to_vec())
+                .unwrap_or_default();
+            full(200, host)
+        }
+        "/chunked" => Response::new(
+            Chunks(vec![Bytes::from_static(b" world"), Bytes::from_static(b"hello")]).boxed(),
+        ),
+        _ => full(500, Vec::new()),
+    })
+}
+
+/// A body of unknown length (so hyper sends it chunked to an HTTP/1.1 client); frames are
+/// popped from the end.
+struct Chunks(Vec<Bytes>);
+
+impl hyper::body::Body for Chunks {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        std::task::Poll::Ready(self.0.pop().map(|b| Ok(Frame::data(b))))
+    }
+}
+
+/// A hyper server on 127.0.0.1:0.
+async fn hyper_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let io = hyper_util::rt::TokioIo::new(stream);
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(io, service_fn(hyper_handler))
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// A raw server answering every connection with `response` (then closing).
+async fn raw_server(response: Vec<u8>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let response = Arc::new(response);
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            let response = response.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let _ = s.write_all(&response).await;
+                let _ = s.shutdown().await;
+            });
+        }
+    });
+    addr
+}
+
+/// Misbehaviours of the raw server.
+#[derive(Clone, Copy)]
+enum Misbehave {
+    /// Sends half a header, then nothing.
+    SlowHeaders,
+    /// Resets the connection after reading the request.
+    Reset,
+    /// Sends headers forever.
+    HugeHeaders,
+    /// Sends a body forever.
+    EndlessBody,
+    /// Accepts and never answers.
+    Silent,
+}
+
+async fn misbehaving_server(mode: Misbehave) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                if !matches!(mode, Misbehave::Silent) {
+                    let _ = s.read(&mut buf).await;
+                }
+                match mode {
+                    Misbehave::SlowHeaders => {
+                        let _ = s.write_all(b"HTTP/1.0 200 OK\r\nServer: sl").await;
+                        tokio::time::sleep(Duration::from_secs(30)).await;
+                    }
+                    Misbehave::Reset => {
+                        let std = s.into_std().unwrap();
+                        socket2::SockRef::from(&std)
+                            .set_linger(Some(Duration::ZERO))
+                            .unwrap();
+                        drop(std);
+                    }
+                    Misbehave::HugeHeaders => {
+                        let _ = s.write_all(b"HTTP/1.0 200 OK\r\n").await;
+                        let line = b"X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
+                        while s.write_all(line).await.is_ok() {}
+                    }
+                    Misbehave::EndlessBody => {
+                        let _ = s.write_all(b"HTTP/1.0 200 OK\r\n\r\n").await;
+                        let block = vec![b'z'; 64 * 1024];
+                        while s.write_all(&block).await.is_ok() {}
+                    }
+                    Misbehave::Silent => {
+                        tokio::time::sleep(Duration::from_secs(30)).await;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+fn http(urls: Vec<UrlCheck>) -> CheckerConfig {
+    CheckerConfig::new(
+        CheckerKind::Http(HttpCheck {
+            urls,
+            ..Default::default()
+        }),
+        Duration::from_secs(1),
+    )
+}
+
+fn url(path: &str, digest: Option<&str>) -> UrlCheck {
+    UrlCheck {
+        path: path.to_owned(),
+        digest: digest.map(str::to_owned),
+        ..Default::default()
+    }
+}
+
+async fn closed_port() -> SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap()
+}
+
+// ---- TCP_CHECK ----
+
+#[tokio::test]
+async fn tcp_check_up_down_and_timeout() {
+    let open = hyper_server().await;
+    let tcp = CheckerConfig::new(CheckerKind::Tcp, Duration::from_secs(1));
+    assert_eq!(run_probe(&tcp, open, SHORT).await.unwrap(), Outcome::Up);
+    let closed = closed_port().await;
+    assert!(matches!(
+        run_probe(&tcp, closed, SHORT).await,
+        Err(ProbeError::Connect { .. })
+    ));
+    // A non-routable documentation address never answers: timeout (or unreachable).
+    let blackhole: SocketAddr = "192.0.2.1:9".parse().unwrap();
+    assert!(run_probe(&tcp, blackhole, Duration::from_millis(100)).await.is_err());
+}
+
+#[tokio::test]
+async fn tcp_check_honours_connect_port_and_bindto() {
+    let open = hyper_server().await;
+    let closed = closed_port().await;
+    let mut tcp = CheckerConfig::new(CheckerKind::Tcp, Duration::from_secs(1));
+    tcp.connect.connect_port = Some(open.port());
+    tcp.connect.bindto = Some("127.0.0.2".parse().unwrap());
+    assert_eq!(run_probe(&tcp, closed, SHORT).await.unwrap(), Outcome::Up);
+    tcp.connect.bindto = Some("192.0.2.77".parse().unwrap());
+    assert!(matches!(
+        run_probe(&tcp, closed, SHORT).await,
+        Err(ProbeError::Connect { .. })
+    ));
+}
+
+// ---- HTTP_GET ----
+
+#[tokio::test]
+async fn http_get_status_and_digest() {
+    let addr = hyper_server().await;
+    let ok = http(vec![url("/", Some(&md5_hex(b"hello")))]);
+    assert_eq!(run_probe(&ok, addr, SHORT).await.unwrap(), Outcome::Up);
+    let bad_digest = http(vec![url("/", Some(&md5_hex(b"other")))]);
+    assert!(matches!(
+        run_probe(&bad_digest, addr, SHORT).await,
+        Err(ProbeError::Digest { .. })
+    ));
+    let missing = http(vec![url("/missing", None)]);
+    assert!(matches!(
+        run_probe(&missing, addr, SHORT).await,
+        Err(ProbeError::Status { status: 404, .. })
+    ));
+    // status_code sets and ranges.
+    let mut m = url("/missing", None);
+    m.status_codes = vec![(200, 200), (400, 404)];
+    assert_eq!(run_probe(&http(vec![m]), addr, SHORT).await.unwrap(), Outcome::Up);
+    let mut r = url("/redirect", None);
+    r.status_codes = vec![(301, 302)];
+    assert_eq!(run_probe(&http(vec![r]), addr, SHORT).await.unwrap(), Outcome::Up);
+}
+
+#[tokio::test]
+async fn http_get_all_urls_must_pass() {
+    let addr = hyper_server().await;
+    let both = http(vec![url("/", None), url("/empty", Some(&md5_hex(b"")))]);
+    assert_eq!(run_probe(&both, addr, SHORT).await.unwrap(), Outcome::Up);
+    let second_fails = http(vec![url("/", None), url("/missing", None)]);
+    assert!(run_probe(&second_fails, addr, SHORT).await.is_err());
+}
+
+#[tokio::test]
+async fn http_get_binary_and_chunked_digests() {
+    let addr = hyper_server().await;
+    let bin = fetch_digest(addr, "/binary", None, HttpProtocol::Http10, None, SHORT)
+        .await
+        .unwrap();
+    assert_eq!(bin.digest, md5_hex(&binary_body()));
+    // keepalived does not de-chunk: the digest covers the chunk framing.
+    let chunked = fetch_digest(addr, "/chunked", None, HttpProtocol::Http11, None, SHORT)
+        .await
+        .unwrap();
+    assert_eq!(
+        chunked.digest,
+        md5_hex(b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+    );
+}
+
+#[tokio::test]
+async fn http_get_host_header_and_virtualhost() {
+    let addr = hyper_server().await;
+    let r = fetch_digest(addr, "/host", None, HttpProtocol::Http10, None, SHORT)
+        .await
+        .unwrap();
+    assert_eq!(r.digest, md5_hex(addr.to_string().as_bytes()));
+    let r = fetch_digest(addr, "/host", Some("www.example"), HttpProtocol::Http11, None, SHORT)
+        .await
+        .unwrap();
+    assert_eq!(r.digest, md5_hex(b"www.example"));
+    let mut u = url("/host", Some(&md5_hex(b"per-url")));
+    u.virtualhost = Some("per-url".into());
+    let mut c = http(vec![u]);
+    if let CheckerKind::Http(h) = &mut c.kind {
+        h.virtualhost = Some("checker-wide".into());
+    }
+    assert_eq!(run_probe(&c, addr, SHORT).await.unwrap(), Outcome::Up);
+}
+
+#[tokio::test]
+async fn http_raw_responses_follow_keepalived() {
+    // Content-Length cuts the body; a truncated body hashes what arrived.
+    let cut = raw_server(b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nhello".to_vec()).await;
+    let r = fetch_digest(cut, "/", None, HttpProtocol::Http10, None, SHORT).await.unwrap();
+    assert_eq!(r.digest, md5_hex(b"hel"));
+    let trunc = raw_server(b"HTTP/1.0 200 OK\r\nContent-Length: 50\r\n\r\nhello".to_vec()).await;
+    let r = fetch_digest(trunc, "/", None, HttpProtocol::Http10, None, SHORT).await.unwrap();
+    assert_eq!((r.digest.as_str(), r.body_len), (md5_hex(b"hello").as_str(), 5));
+    // Raw chunked framing is hashed as is.
+    let chunked = raw_server(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n".to_vec(),
+    )
+    .await;
+    let r = fetch_digest(chunked, "/", None, HttpProtocol::Http11, None, SHORT).await.unwrap();
+    assert_eq!(r.digest, md5_hex(b"5\r\nhello\r\n0\r\n\r\n"));
+    // Wrong status.
+    let wrong = raw_server(b"HTTP/1.0 503 Busy\r\n\r\n".to_vec()).await;
+    assert!(matches!(
+        run_probe(&http(vec![url("/", None)]), wrong, SHORT).await,
+        Err(ProbeError::Status { status: 503, .. })
+    ));
+    // Garbage, LF-only headers and an empty response fail.
+    for junk in [&b"garbage\r\n\r\n"[..], b"HTTP/1.0 200 OK\n\nhello", b""] {
+        let a = raw_server(junk.to_vec()).await;
+        assert!(matches!(
+            run_probe(&http(vec![url("/", None)]), a, SHORT).await,
+            Err(ProbeError::BadResponse(_))
+        ));
+    }
+}
+
+#[tokio::test]
+async fn http_misbehaving_servers_fail_cleanly() {
+    let check = http(vec![url("/", Some(&md5_hex(b"x")))]);
+    let slow = misbehaving_server(Misbehave::SlowHeaders).await;
+    assert!(matches!(
+        run_probe(&check, slow, SHORT).await,
+        Err(ProbeError::Timeout(_))
+    ));
+    let silent = misbehaving_server(Misbehave::Silent).await;
+    assert!(matches!(
+        run_probe(&check, silent, SHORT).await,
+        Err(ProbeError::Timeout(_))
+    ));
+    let reset = misbehaving_server(Misbehave::Reset).await;
+    assert!(matches!(
+        run_probe(&check, reset, SHORT).await,
+        Err(ProbeError::Io(_) | ProbeError::BadResponse(_))
+    ));
+    let huge = misbehaving_server(Misbehave::HugeHeaders).await;
+    assert!(matches!(
+        run_probe(&check, huge, Duration::from_secs(5)).await,
+        Err(ProbeError::TooLarge(_))
+    ));
+    let endless = misbehaving_server(Misbehave::EndlessBody).await;
+    assert!(matches!(
+        run_probe(&check, endless, Duration::from_secs(30)).await,
+        Err(ProbeError::TooLarge(_) | ProbeError::Timeout(_))
+    ));
+    let closed = closed_port().await;
+    assert!(matches!(
+        run_probe(&check, closed, SHORT).await,
+        Err(ProbeError::Connect { .. })
+    ));
+}
+
+// ---- SSL_GET ----
+
+struct TlsServer {
+    addr: SocketAddr,
+    ca_file: std::path::PathBuf,
+    _dir: TempDir,
+}
+
+/// A throwaway directory, removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> Self {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!("hc-test-{tag}-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A TLS server with a self-signed certificate for `localhost`, answering `body` and recording
+/// the SNI it saw (empty when none) in the `X-Sni` header.
+async fn tls_server(body: &'static [u8]) -> TlsServer {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let dir = TempDir::new("tls");
+    let ca_file = dir.0.join("ca.pem");
+    std::fs::write(&ca_file, cert.cert.pem()).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::try_from(cert.signing_key.serialize_der()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.cert.der().clone()], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((s, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(s).await else {
+                    return;
+                };
+                let sni = tls.get_ref().1.server_name().unwrap_or("").to_owned();
+                let mut buf = [0u8; 4096];
+                let _ = tls.read(&mut buf).await;
+                let head = format!(
+                    "HTTP/1.0 200 OK\r\nX-Sni: {sni}\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                );
+                let _ = tls.write_all(head.as_bytes()).await;
+                let _ = tls.write_all(body).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    TlsServer {
+        addr,
+        ca_file,
+        _dir: dir,
+    }
+}
+
+fn ssl(urls: Vec<UrlCheck>, tls: TlsOptions) -> CheckerConfig {
+    CheckerConfig::new(
+        CheckerKind::Http(HttpCheck {
+            urls,
+            tls: Some(tls),
+            ..Default::default()
+        }),
+        Duration::from_secs(1),
+    )
+}
+
+fn sni_of(header: &[u8]) -> String {
+    let text = String::from_utf8_lossy(header);
+    text.lines()
+        .find_map(|l| l.strip_prefix("X-Sni: "))
+        .unwrap_or("")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn ssl_get_digest_sni_and_verification() {
+    let srv = tls_server(b"secure").await;
+    let timeout = Duration::from_secs(5);
+    // No verification (keepalived's default), no SNI.
+    let c = ssl(vec![url("/", Some(&md5_hex(b"secure")))], TlsOptions::default());
+    assert_eq!(run_probe(&c, srv.addr, timeout).await.unwrap(), Outcome::Up);
+    let r = fetch_digest(srv.addr, "/", None, HttpProtocol::Http10, Some(&TlsOptions::default()), timeout)
+        .await
+        .unwrap();
+    assert_eq!(sni_of(&r.header), "");
+    // SNI from the virtualhost (port stripped) or sni_name.
+    let sni = TlsOptions {
+        enable_sni: true,
+        ..Default::default()
+    };
+    let r = fetch_digest(srv.addr, "/", Some("localhost"), HttpProtocol::Http10, Some(&sni), timeout)
+        .await
+        .unwrap();
+    assert_eq!(sni_of(&r.header), "localhost");
+    // Verification against the CA: passes for the certificate's name, fails otherwise.
+    let verify = |name: &str| TlsOptions {
+        enable_sni: true,
+        sni_name: Some(name.to_owned()),
+        verify_ca: Some(srv.ca_file.clone()),
+    };
+    let good = ssl(vec![url("/", None)], verify("localhost"));
+    assert_eq!(run_probe(&good, srv.addr, timeout).await.unwrap(), Outcome::Up);
+    let bad = ssl(vec![url("/", None)], verify("wrong.example"));
+    assert!(matches!(
+        run_probe(&bad, srv.addr, timeout).await,
+        Err(ProbeError::Tls(_))
+    ));
+    // TLS against a plain HTTP server fails cleanly.
+    let plain = hyper_server().await;
+    assert!(run_probe(&c, plain, timeout).await.is_err());
+}
+
+// ---- MISC_CHECK ----
+
+fn misc(script: &str, dynamic: bool, timeout: Duration) -> CheckerConfig {
+    CheckerConfig::new(
+        CheckerKind::Misc(MiscCheck {
+            argv: vec!["/bin/sh".into(), "-c".into(), script.into()],
+            timeout: Some(timeout),
+            dynamic,
+            user: None,
+        }),
+        Duration::from_secs(1),
+    )
+}
+
+#[tokio::test]
+async fn misc_check_exit_code_protocol() {
+    let rs: SocketAddr = "192.0.2.1:80".parse().unwrap();
+    let t = Duration::from_secs(10);
+    assert_eq!(run_probe(&misc("exit 0", false, t), rs, t).await.unwrap(), Outcome::Up);
+    assert!(run_probe(&misc("exit 1", false, t), rs, t).await.is_err());
+    assert!(run_probe(&misc("exit 7", false, t), rs, t).await.is_err());
+    assert!(run_probe(&misc("exit 1", true, t), rs, t).await.is_err());
+    assert_eq!(
+        run_probe(&misc("exit 2", true, t), rs, t).await.unwrap(),
+        Outcome::UpWithWeight(0)
+    );
+    assert_eq!(
+        run_probe(&misc("exit 255", true, t), rs, t).await.unwrap(),
+        Outcome::UpWithWeight(253)
+    );
+    assert!(matches!(
+        run_probe(&misc("kill -9 $$", false, t), rs, t).await,
+        Err(ProbeError::Script(_))
+    ));
+    let mut none = misc("", false, t);
+    if let CheckerKind::Misc(m) = &mut none.kind {
+        m.argv.clear();
+    }
+    assert!(matches!(run_probe(&none, rs, t).await, Err(ProbeError::Config(_))));
+    let mut missing = misc("", false, t);
+    if let CheckerKind::Misc(m) = &mut missing.kind {
+        m.argv = vec!["/nonexistent/script".into()];
+    }
+    assert!(matches!(run_probe(&missing, rs, t).await, Err(ProbeError::Script(_))));
+}
+
+#[tokio::test]
+async fn misc_check_hung_script_is_killed_with_its_group() {
+    let dir = TempDir::new("misc");
+    let pidfile = dir.0.join("grandchild.pid");
+    // The script starts a grandchild in its process group and hangs.
+    let script = format!("sleep 60 & echo $! > {}; wait", pidfile.display());
+    let rs: SocketAddr = "192.0.2.1:80".parse().unwrap();
+    let r = run_probe(&misc(&script, false, SHORT), rs, SHORT).await;
+    assert!(matches!(r, Err(ProbeError::Timeout(_))));
+    let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    // The grandchild got the group's SIGTERM/SIGKILL; poll until it is reaped by init.
+    let mut gone = false;
+    for _ in 0..100 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // Absent, or a zombie waiting for its reaper.
+        if stat.is_empty() || stat.split_whitespace().nth(2) == Some("Z") {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(gone, "grandchild {pid} still running");
+}
+
+// ---- SMTP_CHECK ----
+
+async fn smtp_stub(greeting: &'static [u8], helo_reply: &'static [u8]) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let _ = s.write_all(greeting).await;
+                let mut buf = [0u8; 512];
+                let n = s.read(&mut buf).await.unwrap_or(0);
+                if buf[..n].starts_with(b"HELO smtpchecker.keepalived.org\r\n") {
+                    let _ = s.write_all(helo_reply).await;
+                } else {
+                    let _ = s.write_all(b"500 what\r\n").await;
+                }
+                let _ = s.read(&mut buf).await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn smtp_check() {
+    let c = CheckerConfig::new(CheckerKind::Smtp(SmtpCheck::default()), Duration::from_secs(1));
+    let good = smtp_stub(b"220-mail ESMTP\r\n220 ready\r\n", b"250 hello\r\n").await;
+    assert_eq!(run_probe(&c, good, SHORT).await.unwrap(), Outcome::Up);
+    let busy = smtp_stub(b"421 busy\r\n", b"250 hello\r\n").await;
+    assert!(matches!(run_probe(&c, busy, SHORT).await, Err(ProbeError::BadResponse(_))));
+    let refuse = smtp_stub(b"220 ready\r\n", b"550 no\r\n").await;
+    assert!(run_probe(&c, refuse, SHORT).await.is_err());
+    let junk = smtp_stub(b"hello there\r\n", b"").await;
+    assert!(run_probe(&c, junk, SHORT).await.is_err());
+    let silent = misbehaving_server(Misbehave::Silent).await;
+    assert!(matches!(run_probe(&c, silent, SHORT).await, Err(ProbeError::Timeout(_))));
+}
+
+// ---- DNS_CHECK ----
+
+/// A DNS stub answering with `rcode` (and a reply with the wrong id first).
+async fn dns_stub(rcode: u8) -> SocketAddr {
+    let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = sock.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 512];
+        loop {
+            let Ok((n, peer)) = sock.recv_from(&mut buf).await else {
+                return;
+            };
+            let q = &buf[..n];
+            let mut wrong = q.to_vec();
+            wrong[0] ^= 0xff;
+            wrong[2] |= 0x80;
+            let _ = sock.send_to(&wrong, peer).await;
+            let mut r = q.to_vec();
+            r[2] |= 0x80;
+            r[3] = (r[3] & 0xf0) | rcode;
+            let _ = sock.send_to(&r, peer).await;
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn dns_check() {
+    let c = CheckerConfig::new(CheckerKind::Dns(DnsCheck::default()), Duration::from_secs(1));
+    assert_eq!(run_probe(&c, dns_stub(0).await, SHORT).await.unwrap(), Outcome::Up);
+    assert!(matches!(
+        run_probe(&c, dns_stub(3).await, SHORT).await,
+        Err(ProbeError::BadResponse(_))
+    ));
+    let silent = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    assert!(matches!(
+        run_probe(&c, silent.local_addr().unwrap(), SHORT).await,
+        Err(ProbeError::Timeout(_))
+    ));
+    let long = CheckerConfig::new(
+        CheckerKind::Dns(DnsCheck {
+            qtype: 1,
+            name: "a".repeat(64),
+        }),
+        Duration::from_secs(1),
+    );
+    assert!(matches!(
+        run_probe(&long, dns_stub(0).await, SHORT).await,
+        Err(ProbeError::Config(_))
+    ));
+}
+
+// ---- UDP_CHECK ----
+
+async fn udp_echo(prefix: &'static [u8]) -> SocketAddr {
+    let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = sock.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 512];
+        loop {
+            let Ok((n, peer)) = sock.recv_from(&mut buf).await else {
+                return;
+            };
+            let mut r = prefix.to_vec();
+            r.extend_from_slice(&buf[..n]);
+            let _ = sock.send_to(&r, peer).await;
+        }
+    });
+    addr
+}
+
+fn udp(require_reply: Option<Vec<Option<u8>>>) -> CheckerConfig {
+    CheckerConfig::new(
+        CheckerKind::Udp(UdpCheck {
+            payload: b"ping".to_vec(),
+            require_reply,
+            ..Default::default()
+        }),
+        Duration::from_secs(1),
+    )
+}
+
+#[tokio::test]
+async fn udp_check() {
+    // "AB" then a wildcard nibble then "D": matches 0xAB 0x?D.
+    let pattern = vec![Some(0xA), Some(0xB), None, Some(0xD)];
+    let echo = udp_echo(&[0xAB, 0x7D]).await;
+    assert_eq!(
+        run_probe(&udp(Some(pattern.clone())), echo, SHORT).await.unwrap(),
+        Outcome::Up
+    );
+    let other = udp_echo(&[0xAB, 0x7E]).await;
+    assert!(matches!(
+        run_probe(&udp(Some(pattern)), other, SHORT).await,
+        Err(ProbeError::BadResponse(_))
+    ));
+    // Length bounds.
+    let mut short_max = udp(Some(vec![]));
+    if let CheckerKind::Udp(u) = &mut short_max.kind {
+        u.max_reply_length = 3;
+    }
+    assert!(run_probe(&short_max, echo, SHORT).await.is_err());
+    // No reply: success without require_reply, failure with it.
+    let silent = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let silent = silent.local_addr().unwrap();
+    assert_eq!(run_probe(&udp(None), silent, SHORT).await.unwrap(), Outcome::Up);
+    assert!(matches!(
+        run_probe(&udp(Some(vec![])), silent, SHORT).await,
+        Err(ProbeError::Timeout(_))
+    ));
+    // ICMP port unreachable fails.
+    let closed = {
+        let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.local_addr().unwrap()
+    };
+    assert!(matches!(
+        run_probe(&udp(None), closed, SHORT).await,
+        Err(ProbeError::Connect { .. })
+    ));
+}
+
+// ---- PING_CHECK ----
+
+#[tokio::test]
+async fn ping_check_loopback_v4_and_v6() {
+    let c = CheckerConfig::new(CheckerKind::Ping, Duration::from_secs(1));
+    let timeout = Duration::from_secs(2);
+    let can_ping = {
+        // Unprivileged ICMP sockets or CAP_NET_RAW.
+        socket2::Socket::new(
+            socket2::Domain::IPV4,
+            socket2::Type::DGRAM,
+            Some(socket2::Protocol::ICMPV4),
+        )
+        .is_ok()
+            || socket2::Socket::new(
+                socket2::Domain::IPV4,
+                socket2::Type::RAW,
+                Some(socket2::Protocol::ICMPV4),
+            )
+            .is_ok()
+    };
+    let v4 = run_probe(&c, "127.0.0.1:0".parse().unwrap(), timeout).await;
+    if can_ping {
+        assert_eq!(v4.unwrap(), Outcome::Up);
+        let v6 = run_probe(&c, "[::1]:0".parse().unwrap(), timeout).await;
+        if std::net::UdpSocket::bind("[::1]:0").is_ok() {
+            assert_eq!(v6.unwrap(), Outcome::Up);
+        }
+    } else {
+        assert!(matches!(v4, Err(ProbeError::Connect { .. })));
+    }
+}
+
+// ---- FILE_CHECK ----
+
+#[tokio::test]
+async fn file_check_reads_an_integer() {
+    let dir = TempDir::new("file");
+    let path = dir.0.join("weight");
+    let c = CheckerConfig::new(
+        CheckerKind::File(FileCheck {
+            path: path.clone(),
+            weight: 1,
+            reverse: false,
+        }),
+        Duration::from_secs(1),
+    );
+    let rs: SocketAddr = "192.0.2.1:80".parse().unwrap();
+    assert!(matches!(run_probe(&c, rs, SHORT).await, Err(ProbeError::Io(_))));
+    std::fs::write(&path, " -12\n").unwrap();
+    assert_eq!(run_probe(&c, rs, SHORT).await.unwrap(), Outcome::FileValue(-12));
+    std::fs::write(&path, "7 extra").unwrap();
+    assert_eq!(run_probe(&c, rs, SHORT).await.unwrap(), Outcome::FileValue(7));
+    std::fs::write(&path, "none").unwrap();
+    assert!(matches!(run_probe(&c, rs, SHORT).await, Err(ProbeError::BadResponse(_))));
+}

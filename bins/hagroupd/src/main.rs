@@ -1,6 +1,8 @@
 //! `hagroupd`: VRRP failover of virtual IPs, IPVS management and real-server health checking,
 //! configured by the `keepalived.conf` a keepalived user already has.
 
+mod config_cmd;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -14,6 +16,9 @@ struct Cli {
     /// What to do; without a subcommand hagroupd runs the daemon.
     #[command(subcommand)]
     command: Option<Command>,
+    /// keepalived's configuration flags (`-f`, `-t`, `-i`, `--dump-config`).
+    #[command(flatten)]
+    config: config_cmd::ConfigArgs,
 }
 
 /// hagroupd's own subcommands.
@@ -25,12 +30,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(code) = config_cmd::run(&cli.config) {
+        return code;
+    }
     match cli.command {
-        Some(Command::Demo) => {
-            println!("hagroupd demo: built-in example configuration");
-            println!("{DEMO_CONF}");
-            ExitCode::SUCCESS
-        }
+        Some(Command::Demo) => config_cmd::demo(DEMO_CONF),
         None => {
             eprintln!("hagroupd: the daemon is not built yet; try `hagroupd demo`");
             ExitCode::from(2)

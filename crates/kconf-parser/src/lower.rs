@@ -190,7 +190,15 @@ impl<'a> Lower<'a> {
                 }
             }
         }
-        let help = best.map(|(c, _)| format!("did you mean `{c}`?"));
+        let help = if k == "nb_get_retry" {
+            Some(
+                "keepalived accepts `nb_get_retry` only in HTTP_GET/SSL_GET and ignores it here \
+                 (retry keeps its default); use `retry`"
+                    .to_owned(),
+            )
+        } else {
+            best.map(|(c, _)| format!("did you mean `{c}`?"))
+        };
         let where_ = if block.is_empty() { "at top level".to_owned() } else { format!("in {block}") };
         self.d(Severity::Warning, DiagKind::UnknownKeyword, n, None, format!("unknown keyword `{k}` {where_}"), help);
     }
@@ -608,7 +616,7 @@ impl<'a> Lower<'a> {
                 }
                 "v3_checksum_as_v2" => g.v3_checksum_as_v2 = self.flag(n).unwrap_or(g.v3_checksum_as_v2),
                 "vrrp_startup_delay" => {
-                    g.vrrp_startup_delay = self.timer(n, 0, 3_600_000_000).unwrap_or(g.vrrp_startup_delay);
+                    g.vrrp_startup_delay = self.timer(n, 1000, 4_294_967_295).unwrap_or(g.vrrp_startup_delay);
                 }
                 "lvs_sync_daemon" => g.lvs_sync_daemon = self.lvs_sync_daemon(n),
                 "lvs_timeouts" => self.lvs_timeouts(n, &mut g.lvs_timeouts),
@@ -1235,6 +1243,15 @@ impl<'a> Lower<'a> {
                 );
             }
             i.preempt_delay = Duration::ZERO;
+        }
+        if i.unicast_ttl != 255 && i.unicast_peers.is_empty() {
+            self.warn(
+                DiagKind::Semantic,
+                n,
+                None,
+                format!("({}) cannot use unicast_ttl without unicast peers - resetting", i.name),
+            );
+            i.unicast_ttl = 255;
         }
         i.accept = accept.unwrap_or(!(i.strict_mode && i.priority != 255));
         Some(i)

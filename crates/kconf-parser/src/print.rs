@@ -233,7 +233,9 @@ impl Printer {
         self.flag("vrrp_owner_ignore_adverts", g.vrrp_owner_ignore_adverts);
         self.kv("vrrp_down_timer_adverts", g.vrrp_down_timer_adverts);
         self.flag("v3_checksum_as_v2", g.v3_checksum_as_v2);
-        self.dur("vrrp_startup_delay", g.vrrp_startup_delay);
+        if !g.vrrp_startup_delay.is_zero() {
+            self.dur("vrrp_startup_delay", g.vrrp_startup_delay);
+        }
         if let Some(d) = &g.lvs_sync_daemon {
             let mut l = format!("lvs_sync_daemon {}", word(&d.interface));
             if let Some(i) = &d.instance {
@@ -428,7 +430,9 @@ impl Printer {
             }
             self.close();
         }
-        self.kv("unicast_ttl", i.unicast_ttl);
+        if !i.unicast_peers.is_empty() {
+            self.kv("unicast_ttl", i.unicast_ttl);
+        }
         self.track_lists(&i.track_interfaces, &i.track_scripts, &i.track_files, &i.track_processes);
         self.flag("dont_track_primary", i.dont_track_primary);
         self.script("notify_master", i.notify_master.as_ref());

@@ -1,0 +1,288 @@
+//! The netlink transport: one generic netlink socket (neli's [`NlSocket`]) with request timeouts
+//! and pipelining (many requests in flight, replies matched by sequence number).
+//!
+//! Generic netlink handles a request synchronously inside `sendmsg`, so by the time `send`
+//! returns the reply (or the first part of a dump) is queued on the socket. The socket is read
+//! without blocking (`MSG_DONTWAIT`); while nothing is there we wait in short sleeps until the
+//! request's deadline, then fail with [`Error::Timeout`].
+
+use std::collections::HashMap;
+use std::io;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use neli::consts::socket::{Msg, NlFamily};
+use neli::socket::NlSocket;
+use neli::utils::Groups;
+
+use crate::error::{DecodeError, Error, Subject};
+use crate::nl::{self, Attrs, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NlMsgs};
+
+/// Receive buffer: large enough for the biggest dump datagram the kernel sends (it sizes dump
+/// skbs to at most 32 KiB, or a page when the reader's buffer is smaller).
+const RECV_BUF: usize = 64 * 1024;
+/// Requests in flight at once when applying a batch: bounded so that the acknowledgements
+/// never overflow the socket's receive buffer.
+pub const DEFAULT_WINDOW: usize = 128;
+
+/// A generic netlink socket.
+pub struct Socket {
+    sock: NlSocket,
+    seq: u32,
+    timeout: Duration,
+    buf: Vec<u8>,
+}
+
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Socket")
+            .field("seq", &self.seq)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The reply to one request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reply {
+    /// The generic netlink payloads (genl header + attributes) of the data messages, in order.
+    pub messages: Vec<Vec<u8>>,
+}
+
+impl Reply {
+    /// The attributes of each data message, with its genl command.
+    pub fn iter(&self) -> impl Iterator<Item = Result<(u8, Attrs<'_>), DecodeError>> {
+        self.messages.iter().map(|m| {
+            let h = m
+                .get(0..nl::GENL_HDRLEN)
+                .ok_or(DecodeError::Truncated("genlmsghdr"))?;
+            Ok((h[0], Attrs::new(&m[nl::GENL_HDRLEN..])))
+        })
+    }
+}
+
+impl Socket {
+    /// Opens a generic netlink socket; every request gets `timeout`.
+    pub fn connect(timeout: Duration) -> Result<Self, Error> {
+        let sock = NlSocket::connect(NlFamily::Generic, None, Groups::empty())?;
+        // Room for a full window of acknowledgements; the kernel caps it at rmem_max.
+        sock.set_recv_buffer_size(4 << 20)?;
+        Ok(Self {
+            sock,
+            seq: 1,
+            timeout,
+            buf: vec![0; RECV_BUF],
+        })
+    }
+
+    /// The per-request timeout.
+    #[must_use]
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Changes the per-request timeout.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
+    fn next_seq(&mut self) -> u32 {
+        self.seq = self.seq.wrapping_add(1).max(1);
+        self.seq
+    }
+
+    /// Receives one datagram into the internal buffer and returns its length.
+    fn recv(&mut self, deadline: Instant) -> Result<usize, Error> {
+        let mut pause = Duration::from_micros(50);
+        loop {
+            match self.sock.recv(&mut self.buf[..], Msg::DONTWAIT) {
+                Ok((n, _)) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Err(Error::Timeout(self.timeout));
+                    }
+                    sleep(pause.min(deadline - now));
+                    pause = (pause * 2).min(Duration::from_millis(5));
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::Io(e)),
+            }
+        }
+    }
+
+    fn send(&self, msg: &[u8]) -> Result<(), Error> {
+        loop {
+            match self.sock.send(msg, Msg::empty()) {
+                Ok(_) => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::Io(e)),
+            }
+        }
+    }
+
+    /// Sends one request and collects its reply. `dump` selects `NLM_F_DUMP` (the reply ends with
+    /// `NLMSG_DONE`); otherwise `NLM_F_ACK` is set and the reply ends with the acknowledgement.
+    /// `msg` is a message from [`nl::MsgBuilder`]; its flags and sequence number are set here.
+    pub(crate) fn request(
+        &mut self,
+        mut msg: Vec<u8>,
+        dump: bool,
+        subject: Subject,
+    ) -> Result<Reply, Error> {
+        let seq = self.next_seq();
+        let flags = NLM_F_REQUEST | if dump { NLM_F_DUMP } else { NLM_F_ACK };
+        if let Some(f) = msg.get_mut(6..8) {
+            f.copy_from_slice(&flags.to_ne_bytes());
+        }
+        nl::set_seq(&mut msg, seq);
+        self.send(&msg)?;
+        let deadline = Instant::now() + self.timeout;
+        let mut reply = Reply::default();
+        loop {
+            let n = self.recv(deadline)?;
+            for m in NlMsgs::new(&self.buf[..n]) {
+                let m = m?;
+                if m.seq != seq {
+                    continue; // a late reply to an earlier, timed-out request
+                }
+                match m.ty {
+                    nl::NLMSG_ERROR => {
+                        let code = m.error_code()?;
+                        return if code == 0 {
+                            Ok(reply)
+                        } else {
+                            Err(Error::from_errno(-code, subject))
+                        };
+                    }
+                    nl::NLMSG_DONE => {
+                        // A dump that fails mid-way reports the error in the DONE payload.
+                        let code = m.error_code().unwrap_or(0);
+                        return if code < 0 {
+                            Err(Error::from_errno(-code, subject))
+                        } else {
+                            Ok(reply)
+                        };
+                    }
+                    _ => reply.messages.push(m.payload.to_vec()),
+                }
+            }
+        }
+    }
+
+    /// Sends every request (each with `NLM_F_ACK`), at most `window` in flight, and returns one
+    /// result per request, in order. Requests are packed several to a datagram; the kernel
+    /// processes them in order and acknowledges each by sequence number.
+    #[allow(dead_code)] // used by the reconcile's apply (in progress)
+    pub(crate) fn pipeline(
+        &mut self,
+        requests: Vec<(Vec<u8>, Subject)>,
+        window: usize,
+    ) -> Vec<Result<(), Error>> {
+        let window = window.max(1);
+        let total = requests.len();
+        let mut results: Vec<Option<Result<(), Error>>> = (0..total).map(|_| None).collect();
+        let mut in_flight: HashMap<u32, (usize, Subject)> = HashMap::new();
+        let mut pending = requests.into_iter().enumerate().peekable();
+        let mut batch = Vec::with_capacity(64 * 1024);
+        let mut done = 0;
+        while done < total {
+            // Fill the window: one datagram holding every request that fits.
+            batch.clear();
+            let mut sent = Vec::new();
+            while in_flight.len() + sent.len() < window && batch.len() < 48 * 1024 {
+                let Some((i, (mut msg, subject))) = pending.next() else {
+                    break;
+                };
+                let seq = self.next_seq();
+                if let Some(f) = msg.get_mut(6..8) {
+                    f.copy_from_slice(&(NLM_F_REQUEST | NLM_F_ACK).to_ne_bytes());
+                }
+                nl::set_seq(&mut msg, seq);
+                batch.extend_from_slice(&msg);
+                sent.push((seq, i, subject));
+            }
+            if !sent.is_empty() {
+                if let Err(e) = self.send(&batch) {
+                    // Nothing of this datagram reached the kernel.
+                    let msg = e.to_string();
+                    for (_, i, _) in sent {
+                        results[i] = Some(Err(Error::Io(io::Error::other(msg.clone()))));
+                        done += 1;
+                    }
+                    continue;
+                }
+                for (seq, i, subject) in sent {
+                    in_flight.insert(seq, (i, subject));
+                }
+            }
+            // Drain the acknowledgements that are there (at least one datagram).
+            let deadline = Instant::now() + self.timeout;
+            let mut first = true;
+            while !in_flight.is_empty() {
+                let n = if first {
+                    match self.recv(deadline) {
+                        Ok(n) => n,
+                        Err(e) => {
+                            let msg = e.to_string();
+                            for (_, (i, _)) in in_flight.drain() {
+                                results[i] = Some(Err(match &e {
+                                    Error::Timeout(t) => Error::Timeout(*t),
+                                    _ => Error::Io(io::Error::other(msg.clone())),
+                                }));
+                                done += 1;
+                            }
+                            break;
+                        }
+                    }
+                } else {
+                    match self.sock.recv(&mut self.buf[..], Msg::DONTWAIT) {
+                        Ok((n, _)) => n,
+                        Err(_) => break,
+                    }
+                };
+                first = false;
+                for m in NlMsgs::new(&self.buf[..n]) {
+                    let Ok(m) = m else { break };
+                    if m.ty != nl::NLMSG_ERROR {
+                        continue;
+                    }
+                    if let Some((i, subject)) = in_flight.remove(&m.seq) {
+                        results[i] = Some(match m.error_code() {
+                            Ok(0) => Ok(()),
+                            Ok(code) => Err(Error::from_errno(-code, subject)),
+                            Err(e) => Err(Error::Decode(e)),
+                        });
+                        done += 1;
+                    }
+                }
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or(Err(Error::Timeout(self.timeout))))
+            .collect()
+    }
+
+    /// Resolves a generic netlink family name to its id; `Ok(None)` when the family does not
+    /// exist.
+    pub fn resolve_family(&mut self, name: &str) -> Result<Option<u16>, Error> {
+        let mut b = nl::MsgBuilder::new(nl::GENL_ID_CTRL, 0, 0, nl::CTRL_CMD_GETFAMILY, 2);
+        b.string(nl::CTRL_ATTR_FAMILY_NAME, name);
+        let reply = match self.request(b.finish(), false, Subject::Other) {
+            Ok(r) => r,
+            Err(Error::Kernel(libc::ENOENT) | Error::SchedulerNotFound) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        for msg in reply.iter() {
+            let (_, attrs) = msg?;
+            for a in attrs {
+                let a = a?;
+                if a.ty == nl::CTRL_ATTR_FAMILY_ID {
+                    return Ok(Some(a.u16()?));
+                }
+            }
+        }
+        Err(DecodeError::MissingAttribute("CTRL_ATTR_FAMILY_ID").into())
+    }
+}

@@ -2,6 +2,7 @@
 //! configured by the `keepalived.conf` a keepalived user already has.
 
 mod config_cmd;
+mod genhash_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -26,6 +27,8 @@ struct Cli {
 enum Command {
     /// Show what hagroupd does, on a built-in example configuration.
     Demo,
+    /// Print the MD5 digest of a URL's body, as keepalived's genhash (for HTTP_GET `digest`).
+    Genhash(genhash_cmd::GenhashArgs),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
     }
     match cli.command {
         Some(Command::Demo) => config_cmd::demo(DEMO_CONF),
+        Some(Command::Genhash(args)) => genhash_cmd::run(&args),
         None => {
             eprintln!("hagroupd: the daemon is not built yet; try `hagroupd demo`");
             ExitCode::from(2)

@@ -790,3 +790,66 @@ async fn file_check_reads_an_integer() {
     std::fs::write(&path, "none").unwrap();
     assert!(matches!(run_probe(&c, rs, SHORT).await, Err(ProbeError::BadResponse(_))));
 }
+
+// ---- cross-check with Debian's keepalived genhash (tier netns: keepalived installed) ----
+
+/// Runs keepalived's `genhash` with `args` and returns the digest it printed.
+async fn keepalived_genhash(args: &[&str]) -> String {
+    let out = tokio::process::Command::new("genhash")
+        .args(args)
+        .output()
+        .await
+        .expect("keepalived's genhash (Debian package keepalived) is installed");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    stdout
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() == 32 && l.bytes().all(|b| b.is_ascii_hexdigit()))
+        .unwrap_or_else(|| panic!("no digest in genhash output {stdout:?}"))
+        .to_ascii_lowercase()
+}
+
+async fn ours(addr: SocketAddr, path: &str, vhost: Option<&str>, proto: HttpProtocol, tls: bool) -> String {
+    let tls = tls.then(TlsOptions::default);
+    fetch_digest(addr, path, vhost, proto, tls.as_ref(), Duration::from_secs(5))
+        .await
+        .unwrap()
+        .digest
+}
+
+#[tokio::test]
+#[ignore = "tier netns: needs keepalived's genhash installed (scripts/test netns)"]
+async fn netns_genhash_digests_equal_keepalived() {
+    let addr = hyper_server().await;
+    let port = addr.port().to_string();
+    for (path, proto, flag) in [
+        ("/", HttpProtocol::Http10, "1.0"),
+        ("/binary", HttpProtocol::Http10, "1.0"),
+        ("/empty", HttpProtocol::Http10, "1.0"),
+        ("/missing", HttpProtocol::Http10, "1.0"),
+        ("/chunked", HttpProtocol::Http11, "1.1"),
+        ("/binary", HttpProtocol::Http10Close, "1.0c"),
+        ("/host", HttpProtocol::Http11, "1.1"),
+    ] {
+        let theirs = keepalived_genhash(&["-s", "127.0.0.1", "-p", &port, "-u", path, "-P", flag]).await;
+        assert_eq!(ours(addr, path, None, proto, false).await, theirs, "{path} {flag}");
+    }
+    // The Host header with a virtualhost.
+    let theirs = keepalived_genhash(&["-s", "127.0.0.1", "-p", &port, "-u", "/host", "-V", "vh.example"]).await;
+    assert_eq!(ours(addr, "/host", Some("vh.example"), HttpProtocol::Http10, false).await, theirs);
+    // Raw responses: Content-Length cut, truncation, raw chunked framing.
+    for raw in [
+        &b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nhello"[..],
+        b"HTTP/1.0 200 OK\r\nContent-Length: 50\r\n\r\nhello",
+        b"HTTP/1.0 200 OK\r\ncontent-length: 3\r\n\r\nhello",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    ] {
+        let a = raw_server(raw.to_vec()).await;
+        let theirs = keepalived_genhash(&["-s", "127.0.0.1", "-p", &a.port().to_string(), "-u", "/"]).await;
+        assert_eq!(ours(a, "/", None, HttpProtocol::Http10, false).await, theirs);
+    }
+    // SSL_GET.
+    let srv = tls_server(b"secure body").await;
+    let theirs = keepalived_genhash(&["-S", "-s", "127.0.0.1", "-p", &srv.addr.port().to_string(), "-u", "/"]).await;
+    assert_eq!(ours(srv.addr, "/", None, HttpProtocol::Http10, true).await, theirs);
+}

@@ -12,6 +12,7 @@
 
 pub mod addr;
 pub mod announce;
+pub mod driver;
 pub mod iface;
 pub mod link;
 pub mod netns;

@@ -78,6 +78,9 @@ pub struct RxPacket {
     pub ttl: u8,
     /// The VRRP message (the IP payload).
     pub payload: Vec<u8>,
+    /// IPv4 only: the whole datagram as received, header included (empty for IPv6), for
+    /// decoders that check the IP header themselves.
+    pub datagram: Vec<u8>,
 }
 
 /// Why a received datagram could not be handed on as a VRRP packet.
@@ -251,11 +254,21 @@ impl VrrpSocket {
 
     /// Sends one VRRP message with a chosen TTL / hop limit (tests use this to send bad ones).
     pub async fn send_to_with_ttl(&self, dst: IpAddr, vrrp: &[u8], ttl: u8) -> io::Result<()> {
+        self.write(|s| self.send_raw(s, dst, vrrp, ttl)).await
+    }
+
+    /// Sends one VRRP message now, without waiting for the socket to become writable (a raw
+    /// socket's send buffer is practically never full; `WouldBlock` is returned if it is).
+    pub fn try_send_to(&self, dst: IpAddr, vrrp: &[u8]) -> io::Result<()> {
+        self.send_raw(self.fd.get_ref(), dst, vrrp, self.ttl)
+    }
+
+    fn send_raw(&self, s: &Socket, dst: IpAddr, vrrp: &[u8], ttl: u8) -> io::Result<()> {
         match (self.source, dst) {
             (IpAddr::V4(src), IpAddr::V4(dst)) => {
                 let pkt = ipv4_packet(src, dst, ttl, vrrp);
                 let to = socket2::SockAddr::from(SocketAddr::V4(SocketAddrV4::new(dst, 0)));
-                self.write(|s| s.send_to(&pkt, &to)).await.map(|_| ())
+                s.send_to(&pkt, &to).map(|_| ())
             }
             (IpAddr::V6(src), IpAddr::V6(dst)) => {
                 let scope = if dst.is_multicast() || dst.is_unicast_link_local() {
@@ -271,23 +284,14 @@ impl VrrpSocket {
                     ipi6_ifindex: self.ifindex,
                 };
                 let hops = libc::c_int::from(ttl);
-                self.write(|s| {
-                    let iov = [IoSlice::new(vrrp)];
-                    let cmsgs = [
-                        ControlMessage::Ipv6PacketInfo(&info),
-                        ControlMessage::Ipv6HopLimit(&hops),
-                    ];
-                    nix::sys::socket::sendmsg(
-                        s.as_raw_fd(),
-                        &iov,
-                        &cmsgs,
-                        MsgFlags::empty(),
-                        Some(&to),
-                    )
+                let iov = [IoSlice::new(vrrp)];
+                let cmsgs = [
+                    ControlMessage::Ipv6PacketInfo(&info),
+                    ControlMessage::Ipv6HopLimit(&hops),
+                ];
+                nix::sys::socket::sendmsg(s.as_raw_fd(), &iov, &cmsgs, MsgFlags::empty(), Some(&to))
+                    .map(|_| ())
                     .map_err(io_err)
-                })
-                .await
-                .map(|_| ())
             }
             _ => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -372,6 +376,7 @@ fn recv_v6(sock: &Socket) -> io::Result<Result<Option<RxPacket>, RxError>> {
         dst: IpAddr::V6(dst),
         ttl,
         payload: buf.get(..n).unwrap_or(&[]).to_vec(),
+        datagram: Vec::new(),
     })))
 }
 
@@ -409,6 +414,7 @@ pub fn parse_ipv4(data: &[u8]) -> Result<RxPacket, RxError> {
         dst: IpAddr::V4(Ipv4Addr::from(dst)),
         ttl,
         payload: payload.to_vec(),
+        datagram: data.to_vec(),
     })
 }
 

@@ -1,0 +1,1269 @@
+//! The tokio driver: runs `vrrp-fsm` routers (and sync groups) over the sockets, address
+//! manager, announcer and link watch of this crate.
+//!
+//! One task runs every router, like keepalived's single-threaded VRRP process: one timer
+//! (the earliest deadline of all routers and pending GARP bursts), one reader task per socket,
+//! and a command channel. Routers that share an interface and family share a socket; received
+//! packets are dispatched by VRID.
+//!
+//! The embedding program gets:
+//! - a [`watch`] of every instance's [`InstanceStatus`] ([`DriverHandle::status`]),
+//! - a stream of [`DriverEvent`]s (state changes and notifications) for scripts and logs,
+//! - commands: tracker and other FSM events, reload by diff, statistics, graceful shutdown.
+
+use crate::addr::{AddressManager, Scope, Vip};
+use crate::announce::Announcer;
+use crate::iface::InterfaceInfo;
+use crate::link::LinkWatcher;
+use crate::socket::{Destination, RxError, RxPacket, SocketConfig, VrrpSocket};
+use crate::{NetError, iface};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, watch};
+use vrrp_fsm::{
+    Action, Event, Instant, NotifyEvent, Reason, RouterConfig, State, SyncGroup, TrackerKind,
+    TrackerStatus, VirtualRouter,
+};
+use vrrp_proto::{AddressFamily, ChecksumMode, Priority, RxChecksum, RxPolicy};
+
+/// One virtual address of an instance, with its `ip addr` options.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct VipConfig {
+    /// The address.
+    pub addr: IpAddr,
+    /// The prefix length.
+    pub prefix_len: u8,
+    /// `dev`: the interface to put it on; default the instance's interface.
+    pub dev: Option<String>,
+    /// `brd`.
+    pub broadcast: Option<Ipv4Addr>,
+    /// `scope`.
+    pub scope: Scope,
+    /// `label`.
+    pub label: Option<String>,
+    /// IPv6 `nodad`.
+    pub nodad: bool,
+}
+
+impl VipConfig {
+    /// A host address (/32 or /128) with default options.
+    pub fn host(addr: IpAddr) -> VipConfig {
+        VipConfig {
+            addr,
+            prefix_len: if addr.is_ipv4() { 32 } else { 128 },
+            dev: None,
+            broadcast: None,
+            scope: Scope::Global,
+            label: None,
+            nodad: false,
+        }
+    }
+}
+
+/// One `vrrp_instance`: the state machine's configuration and what the network side needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstanceConfig {
+    /// The state machine's configuration. An unspecified `primary_address` (0.0.0.0 or ::)
+    /// is replaced by the interface's primary IPv4 or link-local IPv6 address;
+    /// `virtual_addresses` is replaced by the addresses of [`InstanceConfig::vips`].
+    pub router: RouterConfig,
+    /// The interface adverts are sent and received on.
+    pub interface: String,
+    /// The virtual addresses and their options.
+    pub vips: Vec<VipConfig>,
+    /// How VRRPv3 over IPv4 checksums are sent (`v3_checksum_as_v2` gives `MessageOnly`).
+    pub checksum: ChecksumMode,
+    /// Which received checksums are accepted.
+    pub rx_checksum: RxChecksum,
+    /// The TTL / hop limit of unicast adverts (`unicast_ttl`, default 255).
+    pub unicast_ttl: u8,
+    /// Spacing of the GARPs / NAs within one burst (`garp_interval`, default zero).
+    pub garp_interval: Duration,
+    /// `track_interface` names, in the order of their trackers in `router.trackers`.
+    pub track_interfaces: Vec<String>,
+}
+
+impl InstanceConfig {
+    /// An instance on `interface` with keepalived's defaults for the network side.
+    pub fn new(router: RouterConfig, interface: &str, vips: Vec<VipConfig>) -> InstanceConfig {
+        InstanceConfig {
+            router,
+            interface: interface.to_owned(),
+            vips,
+            checksum: ChecksumMode::PseudoHeader,
+            rx_checksum: RxChecksum::Expect(ChecksumMode::PseudoHeader),
+            unicast_ttl: 255,
+            garp_interval: Duration::ZERO,
+            track_interfaces: Vec::new(),
+        }
+    }
+
+    fn key(&self) -> (String, u8, AddressFamily) {
+        (
+            self.interface.clone(),
+            self.router.vrid.get(),
+            self.router.family,
+        )
+    }
+}
+
+/// A unit of scheduling: one instance, or a `vrrp_sync_group` of instances.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UnitConfig {
+    /// A lone `vrrp_instance`.
+    Instance(Box<InstanceConfig>),
+    /// A `vrrp_sync_group` and its member instances.
+    SyncGroup {
+        /// The group name.
+        name: String,
+        /// The members.
+        members: Vec<InstanceConfig>,
+    },
+}
+
+impl UnitConfig {
+    fn members(&self) -> &[InstanceConfig] {
+        match self {
+            UnitConfig::Instance(i) => std::slice::from_ref(&**i),
+            UnitConfig::SyncGroup { members, .. } => members,
+        }
+    }
+
+    fn key(&self) -> Vec<(String, u8, AddressFamily)> {
+        self.members().iter().map(InstanceConfig::key).collect()
+    }
+}
+
+/// Everything the driver runs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DriverConfig {
+    /// The instances and sync groups.
+    pub units: Vec<UnitConfig>,
+}
+
+/// What the embedding program sees of one instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InstanceStatus {
+    /// The protocol state.
+    pub state: State,
+    /// The effective priority.
+    pub priority: Priority,
+    /// The Master last heard from (address, priority), when Backup.
+    pub master: Option<(IpAddr, Priority)>,
+}
+
+/// Something the embedding program may want to act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DriverEvent {
+    /// An instance changed state.
+    StateChanged {
+        /// The instance name.
+        instance: String,
+        /// The old state.
+        from: State,
+        /// The new state.
+        to: State,
+        /// Why.
+        reason: Reason,
+    },
+    /// Run the notify scripts / write the FIFO line for this event.
+    Notify {
+        /// The instance name.
+        instance: String,
+        /// The sync group the instance belongs to, if any.
+        group: Option<String>,
+        /// What happened.
+        event: NotifyEvent,
+        /// The effective priority.
+        priority: Priority,
+    },
+}
+
+/// Counters of the driver: received packets refused, by reason, and per-instance counters.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DriverStats {
+    /// Packets refused before reaching a router, by reason (`bad_ttl`, `bad_checksum`,
+    /// `truncated`, `unknown_vrid`, `auth_mismatch`, ...), plus routers' own discards.
+    pub rx_errors: BTreeMap<String, u64>,
+    /// Each instance's state-machine counters.
+    pub instances: BTreeMap<String, vrrp_fsm::Counters>,
+}
+
+/// What a reload did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReloadSummary {
+    /// Instances kept (their state is preserved).
+    pub kept: Vec<String>,
+    /// Instances added.
+    pub added: Vec<String>,
+    /// Instances removed.
+    pub removed: Vec<String>,
+}
+
+/// Why a command to the driver failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DriverError {
+    /// The driver task has stopped.
+    #[error("the VRRP driver has stopped")]
+    Stopped,
+    /// No instance has this name.
+    #[error("no VRRP instance named {0}")]
+    UnknownInstance(String),
+    /// The state machine refused the event.
+    #[error("instance {instance}: {message}")]
+    Rejected {
+        /// The instance name.
+        instance: String,
+        /// The state machine's error.
+        message: String,
+    },
+    /// Setting up the network side failed.
+    #[error(transparent)]
+    Net(#[from] NetError),
+}
+
+enum Command {
+    Event(String, Event, oneshot::Sender<Result<(), DriverError>>),
+    Tracker(String, TrackerStatus, oneshot::Sender<usize>),
+    Reload(
+        Box<DriverConfig>,
+        oneshot::Sender<Result<ReloadSummary, DriverError>>,
+    ),
+    Stats(oneshot::Sender<DriverStats>),
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// The handle an embedding program keeps.
+#[derive(Debug)]
+pub struct DriverHandle {
+    cmd: mpsc::UnboundedSender<Command>,
+    status: watch::Receiver<BTreeMap<String, InstanceStatus>>,
+    events: Option<mpsc::UnboundedReceiver<DriverEvent>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Command::Event(..) => "Event",
+            Command::Tracker(..) => "Tracker",
+            Command::Reload(..) => "Reload",
+            Command::Stats(..) => "Stats",
+            Command::Shutdown(..) => "Shutdown",
+        })
+    }
+}
+
+impl DriverHandle {
+    /// A watch of every instance's status, keyed by instance name.
+    pub fn status(&self) -> watch::Receiver<BTreeMap<String, InstanceStatus>> {
+        self.status.clone()
+    }
+
+    /// Takes the stream of state changes and notifications (once).
+    pub fn take_events(&mut self) -> Option<mpsc::UnboundedReceiver<DriverEvent>> {
+        self.events.take()
+    }
+
+    /// Feeds a state-machine event to one instance.
+    pub async fn event(&self, instance: &str, event: Event) -> Result<(), DriverError> {
+        let (tx, rx) = oneshot::channel();
+        self.cmd
+            .send(Command::Event(instance.to_owned(), event, tx))
+            .map_err(|_| DriverError::Stopped)?;
+        rx.await.map_err(|_| DriverError::Stopped)?
+    }
+
+    /// Reports the status of the tracker called `name` (a `vrrp_script`, file, ...) to every
+    /// instance that tracks it; returns how many instances track it.
+    pub async fn tracker(&self, name: &str, status: TrackerStatus) -> Result<usize, DriverError> {
+        let (tx, rx) = oneshot::channel();
+        self.cmd
+            .send(Command::Tracker(name.to_owned(), status, tx))
+            .map_err(|_| DriverError::Stopped)?;
+        rx.await.map_err(|_| DriverError::Stopped)
+    }
+
+    /// Applies a new configuration by difference: instances with the same (interface, VRID,
+    /// family) keep their state and get the new settings; others are added or removed.
+    pub async fn reload(&self, config: DriverConfig) -> Result<ReloadSummary, DriverError> {
+        let (tx, rx) = oneshot::channel();
+        self.cmd
+            .send(Command::Reload(Box::new(config), tx))
+            .map_err(|_| DriverError::Stopped)?;
+        rx.await.map_err(|_| DriverError::Stopped)?
+    }
+
+    /// The driver's counters.
+    pub async fn stats(&self) -> Result<DriverStats, DriverError> {
+        let (tx, rx) = oneshot::channel();
+        self.cmd
+            .send(Command::Stats(tx))
+            .map_err(|_| DriverError::Stopped)?;
+        rx.await.map_err(|_| DriverError::Stopped)
+    }
+
+    /// Stops the driver abruptly, as `kill -9` would: no priority-0 advert, the addresses stay.
+    pub fn abort(self) {
+        self.task.abort();
+    }
+
+    /// Stops every instance (a Master sends a priority-0 advert and removes its addresses,
+    /// and `notify_stop` fires) and waits for the driver task to end.
+    pub async fn shutdown(self) {
+        let (tx, rx) = oneshot::channel();
+        if self.cmd.send(Command::Shutdown(tx)).is_ok() {
+            let _ = rx.await;
+        }
+        let _ = self.task.await;
+    }
+}
+
+// ----- internals ------------------------------------------------------------------------
+
+enum Machine {
+    Single(Box<VirtualRouter>),
+    Group(SyncGroup),
+}
+
+impl Machine {
+    fn poll_timeout(&self) -> Option<Instant> {
+        match self {
+            Machine::Single(r) => r.poll_timeout(),
+            Machine::Group(g) => g.poll_timeout(),
+        }
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        match self {
+            Machine::Single(r) => r.handle_timeout(now),
+            Machine::Group(g) => g.handle_timeout(now),
+        }
+    }
+    fn handle_advert(
+        &mut self,
+        now: Instant,
+        member: usize,
+        from: IpAddr,
+        adv: &vrrp_proto::Advertisement,
+    ) -> Result<(), vrrp_fsm::Discard> {
+        match self {
+            Machine::Single(r) => r.handle_advert(now, from, adv),
+            Machine::Group(g) => g.handle_advert(now, member, from, adv),
+        }
+    }
+    fn handle_event(
+        &mut self,
+        now: Instant,
+        member: usize,
+        ev: Event,
+    ) -> Result<(), vrrp_fsm::EventError> {
+        match self {
+            Machine::Single(r) => r.handle_event(now, ev),
+            Machine::Group(g) => g.handle_event(now, member, ev),
+        }
+    }
+    fn poll_action(&mut self) -> Option<(usize, Action)> {
+        match self {
+            Machine::Single(r) => r.poll_action().map(|a| (0, a)),
+            Machine::Group(g) => g.poll_action(),
+        }
+    }
+    fn member(&self, m: usize) -> Option<&VirtualRouter> {
+        match self {
+            Machine::Single(r) => (m == 0).then_some(r),
+            Machine::Group(g) => g.members().get(m),
+        }
+    }
+}
+
+struct MemberIo {
+    name: String,
+    socket: usize,
+    ifindex: u32,
+    mac: Option<[u8; 6]>,
+    vips: Vec<Vip>,
+    retired_vips: Vec<Vip>,
+    checksum: ChecksumMode,
+    garp_interval: Duration,
+    track_interfaces: Vec<(u32, usize)>,
+    config: InstanceConfig,
+}
+
+struct Unit {
+    machine: Machine,
+    group: Option<String>,
+    members: Vec<MemberIo>,
+    deadline: Option<Instant>,
+    key: Vec<(String, u8, AddressFamily)>,
+    dead: bool,
+}
+
+struct SocketEntry {
+    sock: Arc<VrrpSocket>,
+    key: (String, bool, IpAddr, Destination),
+    policy: RxPolicy,
+    /// (vrid) -> (unit, member)
+    routes: HashMap<u8, Vec<(usize, usize)>>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct GarpJob {
+    due: Instant,
+    seq: u64,
+    unit: usize,
+    member: usize,
+    remaining: u32,
+}
+
+struct RateLimit {
+    window_start: Option<std::time::Instant>,
+    logged: BTreeSet<String>,
+}
+
+struct Core {
+    origin: std::time::Instant,
+    units: Vec<Unit>,
+    sockets: Vec<SocketEntry>,
+    rx_tx: mpsc::UnboundedSender<(usize, Result<RxPacket, RxError>)>,
+    addrs: AddressManager,
+    announcer: Announcer,
+    timers: BTreeSet<(Instant, usize)>,
+    garps: BinaryHeap<std::cmp::Reverse<GarpJob>>,
+    garp_seq: u64,
+    status_tx: watch::Sender<BTreeMap<String, InstanceStatus>>,
+    events_tx: mpsc::UnboundedSender<DriverEvent>,
+    rx_errors: BTreeMap<String, u64>,
+    rate: RateLimit,
+    adv_buf: Vec<u8>,
+}
+
+/// Starts the driver in the current tokio runtime (and network namespace).
+pub fn start(config: DriverConfig) -> Result<DriverHandle, DriverError> {
+    let (rx_tx, rx_rx) = mpsc::unbounded_channel();
+    let (status_tx, status_rx) = watch::channel(BTreeMap::new());
+    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+    let links = LinkWatcher::spawn()?;
+    let mut core = Core {
+        origin: std::time::Instant::now(),
+        units: Vec::new(),
+        sockets: Vec::new(),
+        rx_tx,
+        addrs: AddressManager::new()?,
+        announcer: Announcer::new()?,
+        timers: BTreeSet::new(),
+        garps: BinaryHeap::new(),
+        garp_seq: 0,
+        status_tx,
+        events_tx,
+        rx_errors: BTreeMap::new(),
+        rate: RateLimit {
+            window_start: None,
+            logged: BTreeSet::new(),
+        },
+        adv_buf: vec![0u8; 2048],
+    };
+    for unit in config.units {
+        core.add_unit(unit)?;
+    }
+    core.drain_all();
+    let task = tokio::spawn(core.run(rx_rx, cmd_rx, links));
+    Ok(DriverHandle {
+        cmd: cmd_tx,
+        status: status_rx,
+        events: Some(events_rx),
+        task,
+    })
+}
+
+fn resolve_vips(cfg: &InstanceConfig, ifindex: u32) -> Result<Vec<Vip>, NetError> {
+    cfg.vips
+        .iter()
+        .map(|v| {
+            let idx = match &v.dev {
+                Some(d) => iface::index_of(d)?,
+                None => ifindex,
+            };
+            Ok(Vip {
+                addr: v.addr,
+                prefix_len: v.prefix_len,
+                ifindex: idx,
+                broadcast: v.broadcast,
+                scope: v.scope,
+                label: v.label.clone(),
+                nodad: v.nodad,
+            })
+        })
+        .collect()
+}
+
+impl Core {
+    fn now(&self) -> Instant {
+        Instant::from_std(self.origin, std::time::Instant::now())
+    }
+
+    fn socket_for(&mut self, cfg: &InstanceConfig, source: IpAddr) -> Result<usize, NetError> {
+        let ipv6 = cfg.router.family == AddressFamily::Ipv6;
+        let destination = if cfg.router.unicast_peers.is_empty() {
+            Destination::Multicast
+        } else {
+            Destination::Unicast(cfg.router.unicast_peers.clone())
+        };
+        let key = (cfg.interface.clone(), ipv6, source, destination.clone());
+        if let Some(i) = self.sockets.iter().position(|s| s.key == key) {
+            if let Some(s) = self.sockets.get_mut(i)
+                && s.policy.checksum != cfg.rx_checksum
+            {
+                s.policy.checksum = RxChecksum::AcceptAny;
+            }
+            return Ok(i);
+        }
+        let sock = Arc::new(VrrpSocket::open(&SocketConfig {
+            interface: cfg.interface.clone(),
+            ipv6,
+            source: Some(source),
+            ttl: if destination == Destination::Multicast {
+                255
+            } else {
+                cfg.unicast_ttl
+            },
+            destination,
+        })?);
+        let idx = self.sockets.len();
+        let reader = {
+            let sock = Arc::clone(&sock);
+            let tx = self.rx_tx.clone();
+            tokio::spawn(async move {
+                loop {
+                    let r = sock.recv().await;
+                    if let Err(RxError::Io(e)) = &r {
+                        tracing::warn!(error = %e, "VRRP socket receive failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    if tx.send((idx, r)).is_err() {
+                        break;
+                    }
+                }
+            })
+        };
+        self.sockets.push(SocketEntry {
+            sock,
+            key,
+            policy: RxPolicy {
+                checksum: cfg.rx_checksum,
+                version: None,
+            },
+            routes: HashMap::new(),
+            reader,
+        });
+        Ok(idx)
+    }
+
+    fn member_io(&mut self, cfg: &InstanceConfig) -> Result<(MemberIo, RouterConfig), NetError> {
+        let info = InterfaceInfo::lookup(&cfg.interface)?;
+        let mut router = cfg.router.clone();
+        router.virtual_addresses = cfg.vips.iter().map(|v| v.addr).collect();
+        if router.primary_address.is_unspecified() {
+            router.primary_address = match router.family {
+                AddressFamily::Ipv4 => info.primary_ipv4().map(IpAddr::V4),
+                AddressFamily::Ipv6 => info.link_local_ipv6().map(IpAddr::V6),
+            }
+            .ok_or_else(|| NetError::NoSourceAddress {
+                interface: cfg.interface.clone(),
+            })?;
+        }
+        let socket = self.socket_for(cfg, router.primary_address)?;
+        let mut track_interfaces = Vec::new();
+        for name in &cfg.track_interfaces {
+            if let Some(t) = router
+                .trackers
+                .iter()
+                .position(|t| t.kind == TrackerKind::Interface && &t.name == name)
+            {
+                track_interfaces.push((iface::index_of(name)?, t));
+            }
+        }
+        Ok((
+            MemberIo {
+                name: router.name.clone(),
+                socket,
+                ifindex: info.index,
+                mac: info.mac,
+                vips: resolve_vips(cfg, info.index)?,
+                retired_vips: Vec::new(),
+                checksum: cfg.checksum,
+                garp_interval: cfg.garp_interval,
+                track_interfaces,
+                config: cfg.clone(),
+            },
+            router,
+        ))
+    }
+
+    fn add_unit(&mut self, unit: UnitConfig) -> Result<usize, DriverError> {
+        let now = self.now();
+        let key = unit.key();
+        let mut members = Vec::new();
+        let mut routers = Vec::new();
+        for cfg in unit.members() {
+            let (io, router) = self.member_io(cfg)?;
+            let vr = VirtualRouter::new(router, now).map_err(|e| DriverError::Rejected {
+                instance: cfg.router.name.clone(),
+                message: e.to_string(),
+            })?;
+            members.push(io);
+            routers.push(vr);
+        }
+        let (machine, group) = match unit {
+            UnitConfig::Instance(_) => match routers.pop() {
+                Some(r) => (Machine::Single(Box::new(r)), None),
+                None => return Err(DriverError::UnknownInstance(String::new())),
+            },
+            UnitConfig::SyncGroup { name, .. } => (
+                Machine::Group(SyncGroup::new(name.clone(), routers, now)),
+                Some(name),
+            ),
+        };
+        let idx = self.units.len();
+        for (m, io) in members.iter().enumerate() {
+            let vrid = io.config.router.vrid.get();
+            if let Some(s) = self.sockets.get_mut(io.socket) {
+                s.routes.entry(vrid).or_default().push((idx, m));
+            }
+        }
+        let mut unit = Unit {
+            machine,
+            group,
+            members,
+            deadline: None,
+            key,
+            dead: false,
+        };
+        // Interfaces that are down now: tell the routers before they start.
+        for (m, io) in unit.members.iter().enumerate() {
+            if !crate::link::is_up(&io.config.interface).unwrap_or(true) {
+                let _ = unit.machine.handle_event(now, m, Event::InterfaceDown);
+            }
+        }
+        self.units.push(unit);
+        self.refresh_timer(idx);
+        self.publish_status();
+        Ok(idx)
+    }
+
+    fn refresh_timer(&mut self, u: usize) {
+        let Some(unit) = self.units.get_mut(u) else {
+            return;
+        };
+        if let Some(old) = unit.deadline.take() {
+            self.timers.remove(&(old, u));
+        }
+        if unit.dead {
+            return;
+        }
+        if let Some(t) = unit.machine.poll_timeout() {
+            unit.deadline = Some(t);
+            self.timers.insert((t, u));
+        }
+    }
+
+    fn publish_status(&mut self) {
+        let mut map = BTreeMap::new();
+        for unit in self.units.iter().filter(|u| !u.dead) {
+            for (m, io) in unit.members.iter().enumerate() {
+                if let Some(r) = unit.machine.member(m) {
+                    map.insert(
+                        io.name.clone(),
+                        InstanceStatus {
+                            state: r.state(),
+                            priority: r.priority(),
+                            master: r.master(),
+                        },
+                    );
+                }
+            }
+        }
+        self.status_tx.send_if_modified(|cur| {
+            if *cur == map {
+                false
+            } else {
+                *cur = map;
+                true
+            }
+        });
+    }
+
+    fn drain_all(&mut self) {
+        for u in 0..self.units.len() {
+            self.drain(u);
+        }
+    }
+
+    /// Performs every pending action of unit `u`, then re-arms its timer.
+    fn drain(&mut self, u: usize) {
+        let mut changed = false;
+        loop {
+            let Some(unit) = self.units.get_mut(u) else {
+                return;
+            };
+            let Some((m, action)) = unit.machine.poll_action() else {
+                break;
+            };
+            changed |= matches!(action, Action::StateChanged { .. });
+            self.perform(u, m, action);
+        }
+        self.refresh_timer(u);
+        if changed {
+            self.publish_status();
+        }
+    }
+
+    fn perform(&mut self, u: usize, m: usize, action: Action) {
+        let Some(unit) = self.units.get(u) else {
+            return;
+        };
+        let (Some(io), Some(router)) = (unit.members.get(m), unit.machine.member(m)) else {
+            return;
+        };
+        match action {
+            Action::SendAdvert { priority } => {
+                let adv = router.advertisement(priority);
+                let Some(sock) = self.sockets.get(io.socket).map(|s| Arc::clone(&s.sock)) else {
+                    return;
+                };
+                for dst in sock.destinations() {
+                    let src = sock.source();
+                    match adv.emit(src, dst, io.checksum, &mut self.adv_buf) {
+                        Ok(n) => {
+                            let msg = self.adv_buf.get(..n).unwrap_or(&[]);
+                            if let Err(e) = sock.try_send_to(dst, msg) {
+                                tracing::warn!(instance = %io.name, %dst, error = %e, "advert send failed");
+                            }
+                        }
+                        Err(e) => {
+                            tracing::warn!(instance = %io.name, error = %e, "advert encode failed")
+                        }
+                    }
+                }
+            }
+            Action::AddVips => {
+                for v in &io.vips {
+                    if let Err(e) = self.addrs.add(v) {
+                        tracing::warn!(instance = %io.name, error = %e, "adding VIP failed");
+                    }
+                }
+                tracing::info!(instance = %io.name, count = io.vips.len(), "VIPs added");
+            }
+            Action::RemoveVips => {
+                for v in io.vips.iter().chain(&io.retired_vips) {
+                    if let Err(e) = self.addrs.remove(v) {
+                        tracing::warn!(instance = %io.name, error = %e, "removing VIP failed");
+                    }
+                }
+                tracing::info!(instance = %io.name, count = io.vips.len(), "VIPs removed");
+            }
+            Action::UpdateVips { added, removed } => {
+                for a in &removed {
+                    if let Some(v) = io
+                        .retired_vips
+                        .iter()
+                        .chain(&io.vips)
+                        .find(|v| v.addr == *a)
+                        && let Err(e) = self.addrs.remove(v)
+                    {
+                        tracing::warn!(instance = %io.name, error = %e, "removing VIP failed");
+                    }
+                }
+                for a in &added {
+                    if let Some(v) = io.vips.iter().find(|v| v.addr == *a)
+                        && let Err(e) = self.addrs.add(v)
+                    {
+                        tracing::warn!(instance = %io.name, error = %e, "adding VIP failed");
+                    }
+                }
+                tracing::info!(instance = %io.name, added = added.len(), removed = removed.len(), "VIPs updated");
+            }
+            Action::SendGarp { count, reason } => {
+                tracing::debug!(instance = %io.name, count, ?reason, "GARP burst");
+                let interval = io.garp_interval;
+                if count == 0 {
+                    return;
+                }
+                if interval.is_zero() {
+                    for _ in 0..count {
+                        self.announce(u, m);
+                    }
+                } else {
+                    self.announce(u, m);
+                    if count > 1 {
+                        let due = self.now_plus(interval);
+                        self.push_garp(u, m, due, count - 1);
+                    }
+                }
+            }
+            Action::SetAcceptFilter { block } => {
+                tracing::info!(instance = %io.name, block, "accept mode filter (not enforced: no firewall backend yet)");
+            }
+            Action::StateChanged { from, to, reason } => {
+                tracing::info!(instance = %io.name, %from, %to, ?reason, "VRRP state change");
+                let _ = self.events_tx.send(DriverEvent::StateChanged {
+                    instance: io.name.clone(),
+                    from,
+                    to,
+                    reason,
+                });
+            }
+            Action::Notify { event, priority } => {
+                let _ = self.events_tx.send(DriverEvent::Notify {
+                    instance: io.name.clone(),
+                    group: unit.group.clone(),
+                    event,
+                    priority,
+                });
+            }
+            _ => {}
+        }
+    }
+
+    fn now_plus(&self, d: Duration) -> Instant {
+        Instant::from_std(self.origin, std::time::Instant::now() + d)
+    }
+
+    fn push_garp(&mut self, unit: usize, member: usize, due: Instant, remaining: u32) {
+        self.garp_seq += 1;
+        self.garps.push(std::cmp::Reverse(GarpJob {
+            due,
+            seq: self.garp_seq,
+            unit,
+            member,
+            remaining,
+        }));
+    }
+
+    fn announce(&self, u: usize, m: usize) {
+        let Some(io) = self.units.get(u).and_then(|x| x.members.get(m)) else {
+            return;
+        };
+        let Some(mac) = io.mac else {
+            return;
+        };
+        for v in &io.vips {
+            let r = match v.addr {
+                IpAddr::V4(a) => self.announcer.garp(v.ifindex, mac, a),
+                IpAddr::V6(a) => self.announcer.unsolicited_na(v.ifindex, mac, a, false),
+            };
+            if let Err(e) = r {
+                tracing::debug!(instance = %io.name, error = %e, "GARP/NA send failed");
+            }
+        }
+    }
+
+    fn count_rx_error(&mut self, reason: &str, detail: &dyn std::fmt::Display) {
+        *self.rx_errors.entry(reason.to_owned()).or_default() += 1;
+        let now = std::time::Instant::now();
+        let fresh = !matches!(self.rate.window_start,
+            Some(t) if now.duration_since(t) < Duration::from_secs(10));
+        if fresh {
+            self.rate.window_start = Some(now);
+            self.rate.logged.clear();
+        }
+        if self.rate.logged.insert(reason.to_owned()) {
+            tracing::warn!(reason, %detail, "VRRP packet refused (further ones with this reason are counted, logged again in 10 s)");
+        }
+    }
+
+    fn on_packet(&mut self, s: usize, pkt: Result<RxPacket, RxError>) {
+        let pkt = match pkt {
+            Ok(p) => p,
+            Err(RxError::Io(_)) => return,
+            Err(e) => {
+                self.count_rx_error("bad_ip_header", &e);
+                return;
+            }
+        };
+        let Some(entry) = self.sockets.get(s) else {
+            return;
+        };
+        // A multicast socket also sees unicast VRRP to our address, and a unicast socket
+        // only cares about its peers.
+        match entry.sock.destination() {
+            Destination::Multicast if !pkt.dst.is_multicast() => return,
+            Destination::Unicast(peers) if !peers.contains(&pkt.src) => return,
+            _ => {}
+        }
+        let policy = entry.policy;
+        let decoded = match (pkt.src, pkt.dst) {
+            (IpAddr::V6(src), IpAddr::V6(dst)) => {
+                vrrp_proto::decode_ipv6(src, dst, pkt.ttl, &pkt.payload, &policy)
+            }
+            _ => vrrp_proto::decode_ipv4(&pkt.datagram, &policy),
+        };
+        let rx = match decoded {
+            Ok(rx) => rx,
+            Err(e) => {
+                self.count_rx_error(e.reason(), &format_args!("from {}: {e}", pkt.src));
+                return;
+            }
+        };
+        let vrid = rx.advert.vrid.get();
+        let adv = rx.advert.to_advertisement();
+        let Some(targets) = entry.routes.get(&vrid).cloned() else {
+            self.count_rx_error(
+                "unknown_vrid",
+                &format_args!("from {}: VRID {vrid}", pkt.src),
+            );
+            return;
+        };
+        let now = self.now();
+        for (u, m) in targets {
+            let Some(unit) = self.units.get_mut(u) else {
+                continue;
+            };
+            if unit.dead {
+                continue;
+            }
+            if let Err(d) = unit.machine.handle_advert(now, m, pkt.src, &adv) {
+                let reason = format!("{d:?}");
+                self.count_rx_error(&reason, &format_args!("from {}: {d}", pkt.src));
+            }
+            self.drain(u);
+        }
+    }
+
+    fn on_timer(&mut self) {
+        let now = self.now();
+        while let Some(&(t, u)) = self.timers.first() {
+            if t > now {
+                break;
+            }
+            self.timers.remove(&(t, u));
+            if let Some(unit) = self.units.get_mut(u) {
+                unit.deadline = None;
+                unit.machine.handle_timeout(now);
+            }
+            self.drain(u);
+        }
+        while let Some(std::cmp::Reverse(job)) = self.garps.peek() {
+            if job.due > now {
+                break;
+            }
+            let Some(std::cmp::Reverse(job)) = self.garps.pop() else {
+                break;
+            };
+            if self.units.get(job.unit).is_some_and(|x| {
+                !x.dead
+                    && x.machine
+                        .member(job.member)
+                        .is_some_and(|r| r.state() == State::Master)
+            }) {
+                self.announce(job.unit, job.member);
+                if job.remaining > 1 {
+                    let interval = self
+                        .units
+                        .get(job.unit)
+                        .and_then(|x| x.members.get(job.member))
+                        .map_or(Duration::ZERO, |io| io.garp_interval);
+                    let due = self.now_plus(interval);
+                    self.push_garp(job.unit, job.member, due, job.remaining - 1);
+                }
+            }
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        let t = self.timers.first().map(|&(t, _)| t);
+        let g = self.garps.peek().map(|j| j.0.due);
+        match (t, g) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn find(&self, name: &str) -> Option<(usize, usize)> {
+        self.units.iter().enumerate().find_map(|(u, unit)| {
+            if unit.dead {
+                return None;
+            }
+            unit.members
+                .iter()
+                .position(|io| io.name == name)
+                .map(|m| (u, m))
+        })
+    }
+
+    fn on_link(&mut self, ifindex: u32, up: bool) {
+        let now = self.now();
+        for u in 0..self.units.len() {
+            let Some(unit) = self.units.get_mut(u) else {
+                continue;
+            };
+            if unit.dead {
+                continue;
+            }
+            let mut touched = false;
+            for m in 0..unit.members.len() {
+                let Some(io) = unit.members.get(m) else {
+                    continue;
+                };
+                let own = io.ifindex == ifindex;
+                let tracked: Vec<usize> = io
+                    .track_interfaces
+                    .iter()
+                    .filter(|(i, _)| *i == ifindex)
+                    .map(|(_, t)| *t)
+                    .collect();
+                if own {
+                    let ev = if up {
+                        Event::InterfaceUp
+                    } else {
+                        Event::InterfaceDown
+                    };
+                    let _ = unit.machine.handle_event(now, m, ev);
+                    touched = true;
+                }
+                for index in tracked {
+                    let status = if up {
+                        TrackerStatus::Up
+                    } else {
+                        TrackerStatus::Down
+                    };
+                    let _ = unit
+                        .machine
+                        .handle_event(now, m, Event::Tracker { index, status });
+                    touched = true;
+                }
+            }
+            if touched {
+                self.drain(u);
+            }
+        }
+    }
+
+    fn on_tracker(&mut self, name: &str, status: TrackerStatus) -> usize {
+        let now = self.now();
+        let mut n = 0;
+        for u in 0..self.units.len() {
+            let Some(unit) = self.units.get_mut(u) else {
+                continue;
+            };
+            if unit.dead {
+                continue;
+            }
+            for m in 0..unit.members.len() {
+                let idx = unit.machine.member(m).and_then(|r| r.tracker_index(name));
+                if let Some(index) = idx {
+                    let _ = unit
+                        .machine
+                        .handle_event(now, m, Event::Tracker { index, status });
+                    n += 1;
+                }
+            }
+            self.drain(u);
+        }
+        n
+    }
+
+    fn remove_unit(&mut self, u: usize, event: Event) {
+        let now = self.now();
+        if let Some(unit) = self.units.get_mut(u) {
+            for m in 0..unit.members.len() {
+                let _ = unit.machine.handle_event(now, m, event.clone());
+            }
+        }
+        self.drain(u);
+        if let Some(unit) = self.units.get_mut(u) {
+            unit.dead = true;
+        }
+        self.refresh_timer(u);
+        for s in &mut self.sockets {
+            for v in s.routes.values_mut() {
+                v.retain(|(x, _)| *x != u);
+            }
+        }
+        self.publish_status();
+    }
+
+    fn reload(&mut self, config: DriverConfig) -> Result<ReloadSummary, DriverError> {
+        let mut summary = ReloadSummary::default();
+        let mut keep: Vec<bool> = vec![false; self.units.len()];
+        let mut new_units = Vec::new();
+        let now = self.now();
+        for unit_cfg in config.units {
+            let key = unit_cfg.key();
+            let found = self.units.iter().enumerate().position(|(i, x)| {
+                !x.dead && x.key == key && !keep.get(i).copied().unwrap_or(true)
+            });
+            let Some(u) = found else {
+                new_units.push(unit_cfg);
+                continue;
+            };
+            if let Some(k) = keep.get_mut(u) {
+                *k = true;
+            }
+            for (m, cfg) in unit_cfg.members().iter().enumerate() {
+                let (mut io, router) = self.member_io(cfg)?;
+                let Some(unit) = self.units.get_mut(u) else {
+                    continue;
+                };
+                if let Some(old) = unit.members.get(m) {
+                    io.retired_vips = old
+                        .vips
+                        .iter()
+                        .filter(|v| !io.vips.iter().any(|n| n.addr == v.addr))
+                        .cloned()
+                        .collect();
+                    // Keep the VRID route of the old socket if the socket changed.
+                    io.name = router.name.clone();
+                }
+                if let Some(slot) = unit.members.get_mut(m) {
+                    *slot = io;
+                }
+                unit.machine
+                    .handle_event(now, m, Event::Reload(Box::new(router)))
+                    .map_err(|e| DriverError::Rejected {
+                        instance: cfg.router.name.clone(),
+                        message: e.to_string(),
+                    })?;
+                summary.kept.push(cfg.router.name.clone());
+            }
+            self.drain(u);
+        }
+        for (u, kept) in keep.iter().enumerate() {
+            if !kept && self.units.get(u).is_some_and(|x| !x.dead) {
+                if let Some(unit) = self.units.get(u) {
+                    summary
+                        .removed
+                        .extend(unit.members.iter().map(|io| io.name.clone()));
+                }
+                self.remove_unit(u, Event::Delete);
+            }
+        }
+        for unit_cfg in new_units {
+            summary
+                .added
+                .extend(unit_cfg.members().iter().map(|c| c.router.name.clone()));
+            let u = self.add_unit(unit_cfg)?;
+            self.drain(u);
+        }
+        // Routes of kept units may point at new sockets (a changed source); rebuild them.
+        for s in &mut self.sockets {
+            s.routes.clear();
+        }
+        for (u, unit) in self.units.iter().enumerate() {
+            if unit.dead {
+                continue;
+            }
+            for (m, io) in unit.members.iter().enumerate() {
+                if let Some(s) = self.sockets.get_mut(io.socket) {
+                    s.routes
+                        .entry(io.config.router.vrid.get())
+                        .or_default()
+                        .push((u, m));
+                }
+            }
+        }
+        self.publish_status();
+        Ok(summary)
+    }
+
+    fn stats(&self) -> DriverStats {
+        let mut st = DriverStats {
+            rx_errors: self.rx_errors.clone(),
+            instances: BTreeMap::new(),
+        };
+        for unit in self.units.iter().filter(|u| !u.dead) {
+            for (m, io) in unit.members.iter().enumerate() {
+                if let Some(r) = unit.machine.member(m) {
+                    st.instances.insert(io.name.clone(), *r.counters());
+                }
+            }
+        }
+        st
+    }
+
+    fn shutdown(&mut self) {
+        for u in 0..self.units.len() {
+            if self.units.get(u).is_some_and(|x| !x.dead) {
+                self.remove_unit(u, Event::Shutdown);
+            }
+        }
+        for s in &self.sockets {
+            s.reader.abort();
+        }
+    }
+
+    async fn run(
+        mut self,
+        mut rx: mpsc::UnboundedReceiver<(usize, Result<RxPacket, RxError>)>,
+        mut cmds: mpsc::UnboundedReceiver<Command>,
+        mut links: LinkWatcher,
+    ) {
+        let mut links_open = true;
+        loop {
+            let deadline = self
+                .next_deadline()
+                .map(|t| tokio::time::Instant::from_std(t.to_std(self.origin)));
+            let sleep = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                biased;
+                _ = sleep => self.on_timer(),
+                Some((s, pkt)) = rx.recv() => self.on_packet(s, pkt),
+                ev = links.next(), if links_open => match ev {
+                    Some(ev) => self.on_link(ev.ifindex, ev.up),
+                    None => links_open = false,
+                },
+                cmd = cmds.recv() => match cmd {
+                    None => {
+                        self.shutdown();
+                        return;
+                    }
+                    Some(Command::Shutdown(done)) => {
+                        self.shutdown();
+                        let _ = done.send(());
+                        return;
+                    }
+                    Some(Command::Stats(tx)) => {
+                        let _ = tx.send(self.stats());
+                    }
+                    Some(Command::Tracker(name, status, tx)) => {
+                        let n = self.on_tracker(&name, status);
+                        let _ = tx.send(n);
+                    }
+                    Some(Command::Reload(cfg, tx)) => {
+                        let _ = tx.send(self.reload(*cfg));
+                    }
+                    Some(Command::Event(name, ev, tx)) => {
+                        let r = match self.find(&name) {
+                            None => Err(DriverError::UnknownInstance(name)),
+                            Some((u, m)) => {
+                                let now = self.now();
+                                let r = self.units.get_mut(u).map(|unit| {
+                                    unit.machine.handle_event(now, m, ev)
+                                });
+                                self.drain(u);
+                                match r {
+                                    Some(Err(e)) => Err(DriverError::Rejected {
+                                        instance: name,
+                                        message: e.to_string(),
+                                    }),
+                                    _ => Ok(()),
+                                }
+                            }
+                        };
+                        let _ = tx.send(r);
+                    }
+                },
+            }
+        }
+    }
+}

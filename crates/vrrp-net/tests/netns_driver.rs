@@ -142,7 +142,7 @@ fn netns_driver_three_routers_fail_over_and_client_follows() {
     t1.join().unwrap().unwrap();
     wait_for(&ev_rx, &mut log, "r2", State::Master);
     assert!(
-        !log.iter().any(|e| *e == ("r3", State::Master)),
+        !log.contains(&("r3", State::Master)),
         "r3 must not become Master while r2 is alive: {log:?}"
     );
     assert_eq!(

@@ -135,6 +135,42 @@ pub fn parse_str_with(fs: &dyn FileSystem, path: &Path, text: &str, opts: &Optio
     run(fs, path, text.to_owned(), opts)
 }
 
+/// One logical line after preprocessing (comments, includes, conditionals, definitions,
+/// sequences and brace splitting applied).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogicalLine {
+    /// The text (a lone `{` or `}` for braces).
+    pub text: String,
+    /// The file it came from (the use site for expanded text).
+    pub file: String,
+    /// 1-based line in that file.
+    pub line: u32,
+    /// 1-based column (in characters) where the text starts.
+    pub column: u32,
+}
+
+/// Runs only the preprocessor: the logical lines keepalived's keyword parser would see, with
+/// their provenance, and the preprocessor's diagnostics.
+pub fn preprocess_str_with(
+    fs: &dyn FileSystem,
+    path: &Path,
+    text: &str,
+    opts: &Options,
+) -> (Vec<LogicalLine>, Vec<Diagnostic>) {
+    let mut pre = pre::Pre::new(fs, opts);
+    pre.record = Some(Vec::new());
+    pre.run(path, text.to_owned());
+    let recorded = pre.record.take().unwrap_or_default();
+    let lines = recorded
+        .into_iter()
+        .map(|(text, loc)| {
+            let d = pre.sm.diag(Severity::Note, DiagKind::Syntax, loc, "", String::new(), None);
+            LogicalLine { text, file: d.file.to_string(), line: d.line, column: d.column }
+        })
+        .collect();
+    (lines, pre.diags)
+}
+
 fn run(fs: &dyn FileSystem, path: &Path, text: String, opts: &Options) -> Parsed {
     let mut pre = pre::Pre::new(fs, opts);
     pre.run(path, text);

@@ -54,6 +54,8 @@ pub(crate) struct Pre<'a> {
     max_line_len: usize,
     max_include_depth: usize,
     aborted: bool,
+    /// When set, every logical line handed to the tree is also recorded here.
+    pub(crate) record: Option<Vec<(String, Loc)>>,
 }
 
 /// Removes comments (outside double quotes), `\#`/`\!` escapes and surrounding whitespace,
@@ -367,6 +369,7 @@ impl<'a> Pre<'a> {
             max_line_len: opts.max_line_len,
             max_include_depth: opts.max_include_depth,
             aborted: false,
+            record: None,
         }
     }
 
@@ -946,6 +949,9 @@ impl<'a> Pre<'a> {
             if let Some(v) = parse_c_long(seed) {
                 self.rng = v.cast_unsigned();
             }
+        }
+        if let Some(r) = &mut self.record {
+            r.push((t.to_owned(), loc));
         }
         self.tree.line(t, loc, verbatim, &self.sm, &mut self.diags);
     }

@@ -99,7 +99,10 @@ pub(crate) fn run(args: &GenhashArgs) -> ExitCode {
 
 /// The `genhash` alias binary's command line.
 #[derive(Debug, Parser)]
-#[command(name = "genhash", about = "Print the MD5 digest of a URL's body, as keepalived's genhash")]
+#[command(
+    name = "genhash",
+    about = "Print the MD5 digest of a URL's body, as keepalived's genhash"
+)]
 struct GenhashCli {
     #[command(flatten)]
     args: GenhashArgs,

@@ -350,7 +350,10 @@ impl Pool {
                     checkers,
                 });
             }
-            let old_vs = carried.iter().find(|((k, _), _)| *k == vs.key).map(|(_, c)| c);
+            let old_vs = carried
+                .iter()
+                .find(|((k, _), _)| *k == vs.key)
+                .map(|(_, c)| c);
             pool.state.push(VsState {
                 quorum_up: false,
                 vip_present: true,
@@ -381,10 +384,11 @@ impl Pool {
                 rs.alive = alive;
                 rs.weight = weight;
             }
-            if let Some(old) = carried.get(&(key.clone(), addr)) {
-                if old.alive && !alive {
-                    self.rs_notify(vi, ri, false);
-                }
+            if carried
+                .get(&(key.clone(), addr))
+                .is_some_and(|old| old.alive && !alive)
+            {
+                self.rs_notify(vi, ri, false);
             }
         }
         let sum = self.alive_sum(vi);
@@ -593,10 +597,7 @@ impl Pool {
             let id = *self.ids.get(flat)?;
             let cfg = self.checker_config(id)?;
             let timing = cfg.timing;
-            let suspended = self
-                .config
-                .get(id.vs)
-                .is_some_and(|v| v.ha_suspend)
+            let suspended = self.config.get(id.vs).is_some_and(|v| v.ha_suspend)
                 && self.state.get(id.vs).is_some_and(|v| !v.vip_present);
             if suspended {
                 self.schedule(flat, now + timing.delay_loop);

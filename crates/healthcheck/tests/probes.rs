@@ -2,10 +2,12 @@
 //! server with an rcgen certificate, SMTP/DNS/UDP stubs, closed ports, a silent listener,
 //! scripts with each exit code and a hung script. Assertions are on results, never on time.
 #![cfg(feature = "probes")]
+// Test support code: a failing set-up should panic loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use healthcheck::Outcome;
 use healthcheck::config::*;
 use healthcheck::probes::{ProbeError, fetch_digest, run_probe};
-use healthcheck::Outcome;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Frame};
 use hyper::service::service_fn;
@@ -21,7 +23,10 @@ const SHORT: Duration = Duration::from_millis(300);
 
 fn md5_hex(data: &[u8]) -> String {
     use md5::{Digest, Md5};
-    Md5::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+    Md5::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn binary_body() -> Vec<u8> {
@@ -30,7 +35,9 @@ fn binary_body() -> Vec<u8> {
 
 type BoxBody = http_body_util::combinators::BoxBody<Bytes, Infallible>;
 
-async fn hyper_handler(req: Request<hyper::body::Incoming>) -> Result<Response<BoxBody>, Infallible> {
+async fn hyper_handler(
+    req: Request<hyper::body::Incoming>,
+) -> Result<Response<BoxBody>, Infallible> {
     let full = |status: u16, body: Vec<u8>| {
         Response::builder()
             .status(status)
@@ -52,7 +59,11 @@ async fn hyper_handler(req: Request<hyper::body::Incoming>) -> Result<Response<B
             full(200, host)
         }
         "/chunked" => Response::new(
-            Chunks(vec![Bytes::from_static(b" world"), Bytes::from_static(b"hello")]).boxed(),
+            Chunks(vec![
+                Bytes::from_static(b" world"),
+                Bytes::from_static(b"hello"),
+            ])
+            .boxed(),
         ),
         _ => full(500, Vec::new()),
     })
@@ -213,7 +224,11 @@ async fn tcp_check_up_down_and_timeout() {
     ));
     // A non-routable documentation address never answers: timeout (or unreachable).
     let blackhole: SocketAddr = "192.0.2.1:9".parse().unwrap();
-    assert!(run_probe(&tcp, blackhole, Duration::from_millis(100)).await.is_err());
+    assert!(
+        run_probe(&tcp, blackhole, Duration::from_millis(100))
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -251,10 +266,16 @@ async fn http_get_status_and_digest() {
     // status_code sets and ranges.
     let mut m = url("/missing", None);
     m.status_codes = vec![(200, 200), (400, 404)];
-    assert_eq!(run_probe(&http(vec![m]), addr, SHORT).await.unwrap(), Outcome::Up);
+    assert_eq!(
+        run_probe(&http(vec![m]), addr, SHORT).await.unwrap(),
+        Outcome::Up
+    );
     let mut r = url("/redirect", None);
     r.status_codes = vec![(301, 302)];
-    assert_eq!(run_probe(&http(vec![r]), addr, SHORT).await.unwrap(), Outcome::Up);
+    assert_eq!(
+        run_probe(&http(vec![r]), addr, SHORT).await.unwrap(),
+        Outcome::Up
+    );
 }
 
 #[tokio::test]
@@ -290,9 +311,16 @@ async fn http_get_host_header_and_virtualhost() {
         .await
         .unwrap();
     assert_eq!(r.digest, md5_hex(addr.to_string().as_bytes()));
-    let r = fetch_digest(addr, "/host", Some("www.example"), HttpProtocol::Http11, None, SHORT)
-        .await
-        .unwrap();
+    let r = fetch_digest(
+        addr,
+        "/host",
+        Some("www.example"),
+        HttpProtocol::Http11,
+        None,
+        SHORT,
+    )
+    .await
+    .unwrap();
     assert_eq!(r.digest, md5_hex(b"www.example"));
     let mut u = url("/host", Some(&md5_hex(b"per-url")));
     u.virtualhost = Some("per-url".into());
@@ -307,17 +335,26 @@ async fn http_get_host_header_and_virtualhost() {
 async fn http_raw_responses_follow_keepalived() {
     // Content-Length cuts the body; a truncated body hashes what arrived.
     let cut = raw_server(b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nhello".to_vec()).await;
-    let r = fetch_digest(cut, "/", None, HttpProtocol::Http10, None, SHORT).await.unwrap();
+    let r = fetch_digest(cut, "/", None, HttpProtocol::Http10, None, SHORT)
+        .await
+        .unwrap();
     assert_eq!(r.digest, md5_hex(b"hel"));
     let trunc = raw_server(b"HTTP/1.0 200 OK\r\nContent-Length: 50\r\n\r\nhello".to_vec()).await;
-    let r = fetch_digest(trunc, "/", None, HttpProtocol::Http10, None, SHORT).await.unwrap();
-    assert_eq!((r.digest.as_str(), r.body_len), (md5_hex(b"hello").as_str(), 5));
+    let r = fetch_digest(trunc, "/", None, HttpProtocol::Http10, None, SHORT)
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.digest.as_str(), r.body_len),
+        (md5_hex(b"hello").as_str(), 5)
+    );
     // Raw chunked framing is hashed as is.
     let chunked = raw_server(
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n".to_vec(),
     )
     .await;
-    let r = fetch_digest(chunked, "/", None, HttpProtocol::Http11, None, SHORT).await.unwrap();
+    let r = fetch_digest(chunked, "/", None, HttpProtocol::Http11, None, SHORT)
+        .await
+        .unwrap();
     assert_eq!(r.digest, md5_hex(b"5\r\nhello\r\n0\r\n\r\n"));
     // Wrong status.
     let wrong = raw_server(b"HTTP/1.0 503 Busy\r\n\r\n".to_vec()).await;
@@ -469,20 +506,37 @@ async fn ssl_get_digest_sni_and_verification() {
     let srv = tls_server(b"secure").await;
     let timeout = Duration::from_secs(5);
     // No verification (keepalived's default), no SNI.
-    let c = ssl(vec![url("/", Some(&md5_hex(b"secure")))], TlsOptions::default());
+    let c = ssl(
+        vec![url("/", Some(&md5_hex(b"secure")))],
+        TlsOptions::default(),
+    );
     assert_eq!(run_probe(&c, srv.addr, timeout).await.unwrap(), Outcome::Up);
-    let r = fetch_digest(srv.addr, "/", None, HttpProtocol::Http10, Some(&TlsOptions::default()), timeout)
-        .await
-        .unwrap();
+    let r = fetch_digest(
+        srv.addr,
+        "/",
+        None,
+        HttpProtocol::Http10,
+        Some(&TlsOptions::default()),
+        timeout,
+    )
+    .await
+    .unwrap();
     assert_eq!(sni_of(&r.header), "");
     // SNI from the virtualhost (port stripped) or sni_name.
     let sni = TlsOptions {
         enable_sni: true,
         ..Default::default()
     };
-    let r = fetch_digest(srv.addr, "/", Some("localhost"), HttpProtocol::Http10, Some(&sni), timeout)
-        .await
-        .unwrap();
+    let r = fetch_digest(
+        srv.addr,
+        "/",
+        Some("localhost"),
+        HttpProtocol::Http10,
+        Some(&sni),
+        timeout,
+    )
+    .await
+    .unwrap();
     assert_eq!(sni_of(&r.header), "localhost");
     // Verification against the CA: passes for the certificate's name, fails otherwise.
     let verify = |name: &str| TlsOptions {
@@ -491,7 +545,10 @@ async fn ssl_get_digest_sni_and_verification() {
         verify_ca: Some(srv.ca_file.clone()),
     };
     let good = ssl(vec![url("/", None)], verify("localhost"));
-    assert_eq!(run_probe(&good, srv.addr, timeout).await.unwrap(), Outcome::Up);
+    assert_eq!(
+        run_probe(&good, srv.addr, timeout).await.unwrap(),
+        Outcome::Up
+    );
     let bad = ssl(vec![url("/", None)], verify("wrong.example"));
     assert!(matches!(
         run_probe(&bad, srv.addr, timeout).await,
@@ -520,7 +577,10 @@ fn misc(script: &str, dynamic: bool, timeout: Duration) -> CheckerConfig {
 async fn misc_check_exit_code_protocol() {
     let rs: SocketAddr = "192.0.2.1:80".parse().unwrap();
     let t = Duration::from_secs(10);
-    assert_eq!(run_probe(&misc("exit 0", false, t), rs, t).await.unwrap(), Outcome::Up);
+    assert_eq!(
+        run_probe(&misc("exit 0", false, t), rs, t).await.unwrap(),
+        Outcome::Up
+    );
     assert!(run_probe(&misc("exit 1", false, t), rs, t).await.is_err());
     assert!(run_probe(&misc("exit 7", false, t), rs, t).await.is_err());
     assert!(run_probe(&misc("exit 1", true, t), rs, t).await.is_err());
@@ -540,12 +600,18 @@ async fn misc_check_exit_code_protocol() {
     if let CheckerKind::Misc(m) = &mut none.kind {
         m.argv.clear();
     }
-    assert!(matches!(run_probe(&none, rs, t).await, Err(ProbeError::Config(_))));
+    assert!(matches!(
+        run_probe(&none, rs, t).await,
+        Err(ProbeError::Config(_))
+    ));
     let mut missing = misc("", false, t);
     if let CheckerKind::Misc(m) = &mut missing.kind {
         m.argv = vec!["/nonexistent/script".into()];
     }
-    assert!(matches!(run_probe(&missing, rs, t).await, Err(ProbeError::Script(_))));
+    assert!(matches!(
+        run_probe(&missing, rs, t).await,
+        Err(ProbeError::Script(_))
+    ));
 }
 
 #[tokio::test]
@@ -557,7 +623,11 @@ async fn misc_check_hung_script_is_killed_with_its_group() {
     let rs: SocketAddr = "192.0.2.1:80".parse().unwrap();
     let r = run_probe(&misc(&script, false, SHORT), rs, SHORT).await;
     assert!(matches!(r, Err(ProbeError::Timeout(_))));
-    let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     // The grandchild got the group's SIGTERM/SIGKILL; poll until it is reaped by init.
     let mut gone = false;
     for _ in 0..100 {
@@ -600,17 +670,26 @@ async fn smtp_stub(greeting: &'static [u8], helo_reply: &'static [u8]) -> Socket
 
 #[tokio::test]
 async fn smtp_check() {
-    let c = CheckerConfig::new(CheckerKind::Smtp(SmtpCheck::default()), Duration::from_secs(1));
+    let c = CheckerConfig::new(
+        CheckerKind::Smtp(SmtpCheck::default()),
+        Duration::from_secs(1),
+    );
     let good = smtp_stub(b"220-mail ESMTP\r\n220 ready\r\n", b"250 hello\r\n").await;
     assert_eq!(run_probe(&c, good, SHORT).await.unwrap(), Outcome::Up);
     let busy = smtp_stub(b"421 busy\r\n", b"250 hello\r\n").await;
-    assert!(matches!(run_probe(&c, busy, SHORT).await, Err(ProbeError::BadResponse(_))));
+    assert!(matches!(
+        run_probe(&c, busy, SHORT).await,
+        Err(ProbeError::BadResponse(_))
+    ));
     let refuse = smtp_stub(b"220 ready\r\n", b"550 no\r\n").await;
     assert!(run_probe(&c, refuse, SHORT).await.is_err());
     let junk = smtp_stub(b"hello there\r\n", b"").await;
     assert!(run_probe(&c, junk, SHORT).await.is_err());
     let silent = misbehaving_server(Misbehave::Silent).await;
-    assert!(matches!(run_probe(&c, silent, SHORT).await, Err(ProbeError::Timeout(_))));
+    assert!(matches!(
+        run_probe(&c, silent, SHORT).await,
+        Err(ProbeError::Timeout(_))
+    ));
 }
 
 // ---- DNS_CHECK ----
@@ -641,8 +720,14 @@ async fn dns_stub(rcode: u8) -> SocketAddr {
 
 #[tokio::test]
 async fn dns_check() {
-    let c = CheckerConfig::new(CheckerKind::Dns(DnsCheck::default()), Duration::from_secs(1));
-    assert_eq!(run_probe(&c, dns_stub(0).await, SHORT).await.unwrap(), Outcome::Up);
+    let c = CheckerConfig::new(
+        CheckerKind::Dns(DnsCheck::default()),
+        Duration::from_secs(1),
+    );
+    assert_eq!(
+        run_probe(&c, dns_stub(0).await, SHORT).await.unwrap(),
+        Outcome::Up
+    );
     assert!(matches!(
         run_probe(&c, dns_stub(3).await, SHORT).await,
         Err(ProbeError::BadResponse(_))
@@ -701,7 +786,9 @@ async fn udp_check() {
     let pattern = vec![Some(0xA), Some(0xB), None, Some(0xD)];
     let echo = udp_echo(&[0xAB, 0x7D]).await;
     assert_eq!(
-        run_probe(&udp(Some(pattern.clone())), echo, SHORT).await.unwrap(),
+        run_probe(&udp(Some(pattern.clone())), echo, SHORT)
+            .await
+            .unwrap(),
         Outcome::Up
     );
     let other = udp_echo(&[0xAB, 0x7E]).await;
@@ -718,7 +805,10 @@ async fn udp_check() {
     // No reply: success without require_reply, failure with it.
     let silent = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let silent = silent.local_addr().unwrap();
-    assert_eq!(run_probe(&udp(None), silent, SHORT).await.unwrap(), Outcome::Up);
+    assert_eq!(
+        run_probe(&udp(None), silent, SHORT).await.unwrap(),
+        Outcome::Up
+    );
     assert!(matches!(
         run_probe(&udp(Some(vec![])), silent, SHORT).await,
         Err(ProbeError::Timeout(_))
@@ -782,13 +872,25 @@ async fn file_check_reads_an_integer() {
         Duration::from_secs(1),
     );
     let rs: SocketAddr = "192.0.2.1:80".parse().unwrap();
-    assert!(matches!(run_probe(&c, rs, SHORT).await, Err(ProbeError::Io(_))));
+    assert!(matches!(
+        run_probe(&c, rs, SHORT).await,
+        Err(ProbeError::Io(_))
+    ));
     std::fs::write(&path, " -12\n").unwrap();
-    assert_eq!(run_probe(&c, rs, SHORT).await.unwrap(), Outcome::FileValue(-12));
+    assert_eq!(
+        run_probe(&c, rs, SHORT).await.unwrap(),
+        Outcome::FileValue(-12)
+    );
     std::fs::write(&path, "7 extra").unwrap();
-    assert_eq!(run_probe(&c, rs, SHORT).await.unwrap(), Outcome::FileValue(7));
+    assert_eq!(
+        run_probe(&c, rs, SHORT).await.unwrap(),
+        Outcome::FileValue(7)
+    );
     std::fs::write(&path, "none").unwrap();
-    assert!(matches!(run_probe(&c, rs, SHORT).await, Err(ProbeError::BadResponse(_))));
+    assert!(matches!(
+        run_probe(&c, rs, SHORT).await,
+        Err(ProbeError::BadResponse(_))
+    ));
 }
 
 // ---- cross-check with Debian's keepalived genhash (tier netns: keepalived installed) ----
@@ -809,12 +911,25 @@ async fn keepalived_genhash(args: &[&str]) -> String {
         .to_ascii_lowercase()
 }
 
-async fn ours(addr: SocketAddr, path: &str, vhost: Option<&str>, proto: HttpProtocol, tls: bool) -> String {
+async fn ours(
+    addr: SocketAddr,
+    path: &str,
+    vhost: Option<&str>,
+    proto: HttpProtocol,
+    tls: bool,
+) -> String {
     let tls = tls.then(TlsOptions::default);
-    fetch_digest(addr, path, vhost, proto, tls.as_ref(), Duration::from_secs(5))
-        .await
-        .unwrap()
-        .digest
+    fetch_digest(
+        addr,
+        path,
+        vhost,
+        proto,
+        tls.as_ref(),
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap()
+    .digest
 }
 
 #[tokio::test]
@@ -831,12 +946,37 @@ async fn netns_genhash_digests_equal_keepalived() {
         ("/binary", HttpProtocol::Http10Close, "1.0c"),
         ("/host", HttpProtocol::Http11, "1.1"),
     ] {
-        let theirs = keepalived_genhash(&["-s", "127.0.0.1", "-p", &port, "-u", path, "-P", flag]).await;
-        assert_eq!(ours(addr, path, None, proto, false).await, theirs, "{path} {flag}");
+        let theirs =
+            keepalived_genhash(&["-s", "127.0.0.1", "-p", &port, "-u", path, "-P", flag]).await;
+        assert_eq!(
+            ours(addr, path, None, proto, false).await,
+            theirs,
+            "{path} {flag}"
+        );
     }
     // The Host header with a virtualhost.
-    let theirs = keepalived_genhash(&["-s", "127.0.0.1", "-p", &port, "-u", "/host", "-V", "vh.example"]).await;
-    assert_eq!(ours(addr, "/host", Some("vh.example"), HttpProtocol::Http10, false).await, theirs);
+    let theirs = keepalived_genhash(&[
+        "-s",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "-u",
+        "/host",
+        "-V",
+        "vh.example",
+    ])
+    .await;
+    assert_eq!(
+        ours(
+            addr,
+            "/host",
+            Some("vh.example"),
+            HttpProtocol::Http10,
+            false
+        )
+        .await,
+        theirs
+    );
     // Raw responses: Content-Length cut, truncation, raw chunked framing.
     for raw in [
         &b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nhello"[..],
@@ -845,11 +985,27 @@ async fn netns_genhash_digests_equal_keepalived() {
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
     ] {
         let a = raw_server(raw.to_vec()).await;
-        let theirs = keepalived_genhash(&["-s", "127.0.0.1", "-p", &a.port().to_string(), "-u", "/"]).await;
-        assert_eq!(ours(a, "/", None, HttpProtocol::Http10, false).await, theirs);
+        let theirs =
+            keepalived_genhash(&["-s", "127.0.0.1", "-p", &a.port().to_string(), "-u", "/"]).await;
+        assert_eq!(
+            ours(a, "/", None, HttpProtocol::Http10, false).await,
+            theirs
+        );
     }
     // SSL_GET.
     let srv = tls_server(b"secure body").await;
-    let theirs = keepalived_genhash(&["-S", "-s", "127.0.0.1", "-p", &srv.addr.port().to_string(), "-u", "/"]).await;
-    assert_eq!(ours(srv.addr, "/", None, HttpProtocol::Http10, true).await, theirs);
+    let theirs = keepalived_genhash(&[
+        "-S",
+        "-s",
+        "127.0.0.1",
+        "-p",
+        &srv.addr.port().to_string(),
+        "-u",
+        "/",
+    ])
+    .await;
+    assert_eq!(
+        ours(srv.addr, "/", None, HttpProtocol::Http10, true).await,
+        theirs
+    );
 }

@@ -1,6 +1,9 @@
 //! Table tests of the scheduling core, one per keepalived rule, and property tests against a
 //! small reference model.
 
+// Test support code: a failing set-up should panic loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use healthcheck::config::*;
 use healthcheck::{CheckerId, Event, IpvsOp, NotifyKind, Outcome, Pool, PoolOptions};
 use proptest::prelude::*;
@@ -126,7 +129,11 @@ fn down_after_retry_plus_one_consecutive_failures_once_it_has_run() {
         PoolOptions::default(),
     );
     let t0 = step(&mut pool, Outcome::Up);
-    assert_eq!(pool.poll_timeout(), Some(t0 + 10 * S), "next after delay_loop");
+    assert_eq!(
+        pool.poll_timeout(),
+        Some(t0 + 10 * S),
+        "next after delay_loop"
+    );
     let t1 = step(&mut pool, Outcome::Down);
     assert_eq!(pool.checker_up(ID0), Some(true));
     assert_eq!(
@@ -265,14 +272,22 @@ fn warmup_spreads_first_checks_between_1s_and_1s_plus_warmup() {
 fn due_check_carries_connect_timeout() {
     let mut c = tcp_checker(1, false);
     c.timing.connect_timeout = 3 * S;
-    let mut pool = Pool::new(vec![vs_with(1, &c)], 1, Duration::ZERO, PoolOptions::default());
+    let mut pool = Pool::new(
+        vec![vs_with(1, &c)],
+        1,
+        Duration::ZERO,
+        PoolOptions::default(),
+    );
     let t = pool.poll_timeout().unwrap();
     assert_eq!(t, S, "warmup 0: first check at 1 s");
     assert!(pool.poll_due(t - Duration::from_millis(1)).is_none());
     let d = pool.poll_due(t).unwrap();
     assert_eq!(d.timeout, 3 * S);
     assert_eq!(d.id, ID0);
-    assert!(pool.poll_due(t).is_none(), "running checks are not due twice");
+    assert!(
+        pool.poll_due(t).is_none(),
+        "running checks are not due twice"
+    );
 }
 
 #[test]
@@ -404,7 +419,12 @@ fn file_check_value_times_weight() {
     });
     let mut c = CheckerConfig::new(kind, 10 * S);
     c.timing.warmup = Duration::ZERO;
-    let mut pool = Pool::new(vec![vs_with(1, &c)], 1, Duration::ZERO, PoolOptions::default());
+    let mut pool = Pool::new(
+        vec![vs_with(1, &c)],
+        1,
+        Duration::ZERO,
+        PoolOptions::default(),
+    );
     step(&mut pool, Outcome::FileValue(0));
     assert_eq!(pool.is_alive(0, 0), Some(true));
     step(&mut pool, Outcome::FileValue(1));
@@ -424,11 +444,7 @@ fn run_quorum(vs: VirtualServerConfig, outcomes: &[bool]) -> (Pool, Vec<Event>) 
         };
         let d = pool.poll_due(now).unwrap();
         assert_eq!(d.id, id);
-        pool.handle_result(
-            now,
-            id,
-            if *ok { Outcome::Up } else { Outcome::Down },
-        );
+        pool.handle_result(now, id, if *ok { Outcome::Up } else { Outcome::Down });
         events.extend(drain(&mut pool));
     }
     (pool, events)

@@ -132,10 +132,10 @@ impl Driver {
             while let Some(ev) = self.pool.poll_event() {
                 let _ = events.send(ev);
             }
-            let wake = self
-                .pool
-                .poll_timeout()
-                .map_or_else(|| Instant::now() + Duration::from_secs(3600), |t| self.origin + t);
+            let wake = self.pool.poll_timeout().map_or_else(
+                || Instant::now() + Duration::from_secs(3600),
+                |t| self.origin + t,
+            );
             tokio::select! {
                 biased;
                 () = &mut shutdown => break,

@@ -26,8 +26,7 @@ pub(crate) async fn check(f: &FileCheck) -> Result<Outcome, ProbeError> {
         .read_to_string(&mut buf)
         .await
         .map_err(ProbeError::Io)?;
-    let value = parse_value(&buf).ok_or_else(|| {
-        ProbeError::BadResponse(format!("{}: no integer", f.path.display()))
-    })?;
+    let value = parse_value(&buf)
+        .ok_or_else(|| ProbeError::BadResponse(format!("{}: no integer", f.path.display())))?;
     Ok(Outcome::FileValue(value))
 }

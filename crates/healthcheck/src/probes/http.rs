@@ -71,7 +71,12 @@ fn parse_status(header: &[u8]) -> Result<u16, ProbeError> {
         .position(|w| w == b"\r\n")
         .unwrap_or(header.len());
     let line = header.get(..line_end).unwrap_or_default();
-    let bad = || ProbeError::BadResponse(format!("bad status line {:?}", String::from_utf8_lossy(line)));
+    let bad = || {
+        ProbeError::BadResponse(format!(
+            "bad status line {:?}",
+            String::from_utf8_lossy(line)
+        ))
+    };
     if !line.starts_with(b"HTTP/") {
         return Err(bad());
     }
@@ -210,14 +215,7 @@ pub async fn fetch_digest(
 ) -> Result<HttpResponseSummary, ProbeError> {
     let host = virtualhost.map_or_else(|| default_host(target), str::to_owned);
     let opts = ConnectOptions::default();
-    let work = fetch(
-        &opts,
-        target,
-        path,
-        &host,
-        protocol,
-        tls_opts,
-    );
+    let work = fetch(&opts, target, path, &host, protocol, tls_opts);
     tokio::time::timeout(timeout, work)
         .await
         .map_err(|_| ProbeError::Timeout(timeout))?
@@ -231,14 +229,16 @@ pub fn verify(url: &UrlCheck, resp: &HttpResponseSummary) -> Result<(), ProbeErr
             status: resp.status,
         });
     }
-    if let Some(want) = &url.digest {
-        if !want.eq_ignore_ascii_case(&resp.digest) {
-            return Err(ProbeError::Digest {
-                path: url.path.clone(),
-                got: resp.digest.clone(),
-                want: want.clone(),
-            });
-        }
+    if let Some(want) = url
+        .digest
+        .as_ref()
+        .filter(|want| !want.eq_ignore_ascii_case(&resp.digest))
+    {
+        return Err(ProbeError::Digest {
+            path: url.path.clone(),
+            got: resp.digest.clone(),
+            want: want.clone(),
+        });
     }
     Ok(())
 }
@@ -285,15 +285,13 @@ mod tests {
             build_request("/", HttpProtocol::Http10Close, "h"),
             b"GET / HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nConnection: close\r\nHost: h\r\n\r\n"
         );
-        assert_eq!(
-            default_host("[::1]:8080".parse().unwrap()),
-            "[::1]:8080"
-        );
+        assert_eq!(default_host("[::1]:8080".parse().unwrap()), "[::1]:8080");
     }
 
     #[test]
     fn content_length_is_exact_spelling_and_digits_only() {
-        let h = |s: &str| parse_content_length(format!("HTTP/1.0 200 OK\r\n{s}\r\n\r\n").as_bytes());
+        let h =
+            |s: &str| parse_content_length(format!("HTTP/1.0 200 OK\r\n{s}\r\n\r\n").as_bytes());
         assert_eq!(h("Content-Length:  3"), Some(3));
         assert_eq!(h("Content-Length: 0"), Some(0));
         assert_eq!(h("content-length: 3"), None);

@@ -49,7 +49,10 @@ pub(crate) async fn check(m: &MiscCheck, timeout: Duration) -> Result<Outcome, P
         Err(_) => {
             if let Some(pgid) = pgid {
                 sys::kill_group(pgid, libc::SIGTERM);
-                if tokio::time::timeout(KILL_GRACE, child.wait()).await.is_err() {
+                if tokio::time::timeout(KILL_GRACE, child.wait())
+                    .await
+                    .is_err()
+                {
                     sys::kill_group(pgid, libc::SIGKILL);
                     let _ = child.wait().await;
                 }

@@ -54,7 +54,10 @@ pub(crate) async fn tcp_connect(
 }
 
 /// A UDP socket connected to `target` with the bind options.
-pub(crate) fn udp_connect(opts: &ConnectOptions, target: SocketAddr) -> Result<UdpSocket, ProbeError> {
+pub(crate) fn udp_connect(
+    opts: &ConnectOptions,
+    target: SocketAddr,
+) -> Result<UdpSocket, ProbeError> {
     let sock = socket(opts, target, Type::DGRAM, Protocol::UDP)?;
     sock.connect(&SockAddr::from(target))
         .map_err(|source| ProbeError::Connect {

@@ -13,7 +13,12 @@ use std::sync::atomic::{AtomicU16, Ordering};
 pub(crate) fn checksum(data: &[u8]) -> u16 {
     let mut sum: u32 = data
         .chunks(2)
-        .map(|c| u32::from(u16::from_be_bytes([c.first().copied().unwrap_or(0), c.get(1).copied().unwrap_or(0)])))
+        .map(|c| {
+            u32::from(u16::from_be_bytes([
+                c.first().copied().unwrap_or(0),
+                c.get(1).copied().unwrap_or(0),
+            ]))
+        })
         .sum();
     while sum >> 16 != 0 {
         sum = (sum & 0xffff) + (sum >> 16);

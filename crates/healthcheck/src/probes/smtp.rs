@@ -15,7 +15,10 @@ async fn read_reply<S: AsyncRead + Unpin>(s: &mut S, buf: &mut Vec<u8>) -> Resul
     let mut byte = [0u8; 512];
     loop {
         // Complete lines in buf[start..].
-        while let Some(nl) = buf.get(start..).and_then(|b| b.iter().position(|c| *c == b'\n')) {
+        while let Some(nl) = buf
+            .get(start..)
+            .and_then(|b| b.iter().position(|c| *c == b'\n'))
+        {
             let line = buf.get(start..start + nl).unwrap_or_default();
             let code = line
                 .get(..3)
@@ -46,12 +49,16 @@ pub(crate) async fn dialogue<S: AsyncRead + AsyncWrite + Unpin>(
     let mut buf = Vec::new();
     let code = read_reply(s, &mut buf).await?;
     if code != 220 {
-        return Err(ProbeError::BadResponse(format!("greeting {code}, want 220")));
+        return Err(ProbeError::BadResponse(format!(
+            "greeting {code}, want 220"
+        )));
     }
     s.write_all(format!("HELO {helo}\r\n").as_bytes()).await?;
     let code = read_reply(s, &mut buf).await?;
     if code != 250 {
-        return Err(ProbeError::BadResponse(format!("HELO answered {code}, want 250")));
+        return Err(ProbeError::BadResponse(format!(
+            "HELO answered {code}, want 250"
+        )));
     }
     // QUIT is a courtesy; its answer does not matter.
     let _ = s.write_all(b"QUIT\r\n").await;

@@ -1904,7 +1904,12 @@ impl<'a> Lower<'a> {
             _ => (1, Duration::from_secs(1)),
         };
         ch.delay_loop = local.delay_loop.unwrap_or(delay_loop);
-        ch.connect_timeout = merged(local.connect_timeout, inh.connect_timeout).unwrap_or(Duration::from_secs(5));
+        ch.connect_timeout = if common_connect {
+            merged(local.connect_timeout, inh.connect_timeout).unwrap_or(Duration::from_secs(5))
+        } else {
+            // MISC/FILE/BFD do not connect: the field keeps its default.
+            Duration::from_secs(5)
+        };
         ch.retry = local.retry.or(inh.retry).unwrap_or(def_retry);
         ch.delay_before_retry = merged(local.delay_before_retry, inh.delay_before_retry).unwrap_or(def_dbr);
         ch.warmup = merged(local.warmup, inh.warmup).unwrap_or(ch.delay_loop);

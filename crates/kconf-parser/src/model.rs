@@ -933,7 +933,8 @@ pub struct Checker {
     pub bind_if: Option<String>,
     /// `fwmark` (SO_MARK) on probe sockets.
     pub fwmark: Option<u32>,
-    /// `connect_timeout`; default 5 s (inherited from RS / VS).
+    /// `connect_timeout`; default 5 s (inherited from RS / VS). Always 5 s for MISC_CHECK,
+    /// FILE_CHECK and BFD_CHECK, which do not connect.
     #[serde(with = "serde_us")]
     pub connect_timeout: Duration,
     /// `retry` (alias `nb_get_retry`); default 1 (MISC 0, DNS 3), inherited from RS / VS.

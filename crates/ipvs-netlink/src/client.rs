@@ -2,10 +2,15 @@
 
 use std::time::Duration;
 
-use crate::consts::{self, cmd};
+use crate::consts::{self, cmd, cmd_attr};
+use crate::daemon::SyncDaemon;
 use crate::error::{DecodeError, Error, Subject};
 use crate::nl::MsgBuilder;
-use crate::socket::Socket;
+use crate::socket::{DEFAULT_WINDOW, Socket};
+use crate::types::{
+    Destination, DestinationExtended, Service, ServiceEntry, ServiceExtended, ServiceKey, Table,
+    Timeouts,
+};
 
 /// The default per-request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -107,5 +112,244 @@ impl Client {
             .ok_or(DecodeError::MissingAttribute("GET_INFO reply"))?;
         let (_, attrs) = first?;
         Ok(Info::decode(attrs)?)
+    }
+
+    /// Sends one acknowledged request.
+    fn ack(&mut self, b: MsgBuilder, subject: Subject) -> Result<(), Error> {
+        self.sock.request(b.finish(), false, subject).map(drop)
+    }
+
+    /// The connection timeouts (`GET_CONFIG`).
+    pub fn timeouts(&mut self) -> Result<Timeouts, Error> {
+        let reply = self
+            .sock
+            .request(self.msg(cmd::GET_CONFIG).finish(), false, Subject::Other)?;
+        let mut t = Timeouts::default();
+        for m in reply.iter() {
+            let (_, attrs) = m?;
+            for a in attrs {
+                let a = a?;
+                match a.ty {
+                    cmd_attr::TIMEOUT_TCP => t.tcp = a.u32()?,
+                    cmd_attr::TIMEOUT_TCP_FIN => t.tcp_fin = a.u32()?,
+                    cmd_attr::TIMEOUT_UDP => t.udp = a.u32()?,
+                    _ => {}
+                }
+            }
+        }
+        Ok(t)
+    }
+
+    /// Sets the connection timeouts (`SET_CONFIG`); a 0 field leaves that timeout unchanged.
+    pub fn set_timeouts(&mut self, t: Timeouts) -> Result<(), Error> {
+        let mut b = self.msg(cmd::SET_CONFIG);
+        b.u32(cmd_attr::TIMEOUT_TCP, t.tcp)
+            .u32(cmd_attr::TIMEOUT_TCP_FIN, t.tcp_fin)
+            .u32(cmd_attr::TIMEOUT_UDP, t.udp);
+        self.ack(b, Subject::Other)
+    }
+
+    /// Every virtual service (`GET_SERVICE` dump), in the kernel's (hash) order.
+    pub fn services(&mut self) -> Result<Vec<ServiceExtended>, Error> {
+        let reply =
+            self.sock
+                .request(self.msg(cmd::GET_SERVICE).finish(), true, Subject::Service)?;
+        let mut out = Vec::new();
+        for m in reply.iter() {
+            let (_, attrs) = m?;
+            for a in attrs {
+                let a = a?;
+                if a.ty == cmd_attr::SERVICE {
+                    out.push(ServiceExtended::decode(a.nested())?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// One virtual service (`GET_SERVICE`); [`Error::ServiceNotFound`] when absent.
+    pub fn service(&mut self, key: &ServiceKey) -> Result<ServiceExtended, Error> {
+        let mut b = self.msg(cmd::GET_SERVICE);
+        b.begin_nest(cmd_attr::SERVICE);
+        key.encode(&mut b);
+        b.end_nest();
+        let reply = self.sock.request(b.finish(), false, Subject::Service)?;
+        for m in reply.iter() {
+            let (_, attrs) = m?;
+            for a in attrs {
+                let a = a?;
+                if a.ty == cmd_attr::SERVICE {
+                    return Ok(ServiceExtended::decode(a.nested())?);
+                }
+            }
+        }
+        Err(Error::ServiceNotFound)
+    }
+
+    /// The message for an operation on a whole service.
+    pub(crate) fn service_msg(&self, command: u8, service: &Service) -> Result<MsgBuilder, Error> {
+        let mut b = self.msg(command);
+        b.begin_nest(cmd_attr::SERVICE);
+        service.encode(&mut b)?;
+        b.end_nest();
+        Ok(b)
+    }
+
+    /// The message for an operation on a service identified by its key.
+    pub(crate) fn key_msg(&self, command: u8, key: &ServiceKey) -> MsgBuilder {
+        let mut b = self.msg(command);
+        b.begin_nest(cmd_attr::SERVICE);
+        key.encode(&mut b);
+        b.end_nest();
+        b
+    }
+
+    /// The message for an operation on a destination of a service.
+    pub(crate) fn dest_msg(
+        &self,
+        command: u8,
+        key: &ServiceKey,
+        dest: &Destination,
+        full: bool,
+    ) -> MsgBuilder {
+        let mut b = self.key_msg(command, key);
+        b.begin_nest(cmd_attr::DEST);
+        if full {
+            dest.encode(&mut b);
+        } else {
+            dest.encode_id(&mut b);
+        }
+        b.end_nest();
+        b
+    }
+
+    /// Adds a virtual service (`NEW_SERVICE`).
+    pub fn add_service(&mut self, service: &Service) -> Result<(), Error> {
+        let b = self.service_msg(cmd::NEW_SERVICE, service)?;
+        self.ack(b, Subject::Service)
+    }
+
+    /// Changes a virtual service's settings (`SET_SERVICE`); live connections stay.
+    pub fn edit_service(&mut self, service: &Service) -> Result<(), Error> {
+        let b = self.service_msg(cmd::SET_SERVICE, service)?;
+        self.ack(b, Subject::Service)
+    }
+
+    /// Deletes a virtual service and its real servers (`DEL_SERVICE`).
+    pub fn delete_service(&mut self, key: &ServiceKey) -> Result<(), Error> {
+        let b = self.key_msg(cmd::DEL_SERVICE, key);
+        self.ack(b, Subject::Service)
+    }
+
+    /// The real servers of a service (`GET_DEST` dump).
+    pub fn destinations(&mut self, key: &ServiceKey) -> Result<Vec<DestinationExtended>, Error> {
+        let b = self.key_msg(cmd::GET_DEST, key);
+        let reply = self.sock.request(b.finish(), true, Subject::Service)?;
+        let family = key.family();
+        let mut out = Vec::new();
+        for m in reply.iter() {
+            let (_, attrs) = m?;
+            for a in attrs {
+                let a = a?;
+                if a.ty == cmd_attr::DEST {
+                    out.push(DestinationExtended::decode(a.nested(), family)?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Adds a real server to a service (`NEW_DEST`).
+    pub fn add_destination(&mut self, key: &ServiceKey, dest: &Destination) -> Result<(), Error> {
+        let b = self.dest_msg(cmd::NEW_DEST, key, dest, true);
+        self.ack(b, Subject::Destination)
+    }
+
+    /// Changes a real server's settings (`SET_DEST`).
+    pub fn edit_destination(&mut self, key: &ServiceKey, dest: &Destination) -> Result<(), Error> {
+        let b = self.dest_msg(cmd::SET_DEST, key, dest, true);
+        self.ack(b, Subject::Destination)
+    }
+
+    /// Removes a real server (`DEL_DEST`); only its address and port matter.
+    pub fn delete_destination(
+        &mut self,
+        key: &ServiceKey,
+        dest: &Destination,
+    ) -> Result<(), Error> {
+        let b = self.dest_msg(cmd::DEL_DEST, key, dest, false);
+        self.ack(b, Subject::Destination)
+    }
+
+    /// Zeroes the counters of one service, or of every service with `None` (`ZERO`).
+    pub fn zero(&mut self, key: Option<&ServiceKey>) -> Result<(), Error> {
+        let b = match key {
+            Some(k) => self.key_msg(cmd::ZERO, k),
+            None => self.msg(cmd::ZERO),
+        };
+        self.ack(b, Subject::Service)
+    }
+
+    /// Deletes every virtual service (`FLUSH`).
+    pub fn flush(&mut self) -> Result<(), Error> {
+        let b = self.msg(cmd::FLUSH);
+        self.ack(b, Subject::Other)
+    }
+
+    /// The running sync daemons (`GET_DAEMON` dump).
+    pub fn daemons(&mut self) -> Result<Vec<SyncDaemon>, Error> {
+        let reply = self
+            .sock
+            .request(self.msg(cmd::GET_DAEMON).finish(), true, Subject::Other)?;
+        let mut out = Vec::new();
+        for m in reply.iter() {
+            let (_, attrs) = m?;
+            for a in attrs {
+                let a = a?;
+                if a.ty == cmd_attr::DAEMON {
+                    out.push(SyncDaemon::decode(a.nested())?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Starts a sync daemon (`NEW_DAEMON`).
+    pub fn start_daemon(&mut self, daemon: &SyncDaemon) -> Result<(), Error> {
+        let mut b = self.msg(cmd::NEW_DAEMON);
+        b.begin_nest(cmd_attr::DAEMON);
+        daemon.encode(&mut b)?;
+        b.end_nest();
+        self.ack(b, Subject::Other)
+    }
+
+    /// Stops the sync daemon in `state` (`DEL_DAEMON`).
+    pub fn stop_daemon(&mut self, state: crate::SyncState) -> Result<(), Error> {
+        let mut b = self.msg(cmd::DEL_DAEMON);
+        b.begin_nest(cmd_attr::DAEMON);
+        b.u32(consts::daemon::STATE, state.number());
+        b.end_nest();
+        self.ack(b, Subject::Other)
+    }
+
+    /// The whole table: info, every service with its real servers, sorted like `ipvsadm -L`.
+    pub fn table(&mut self) -> Result<Table, Error> {
+        let info = self.info()?;
+        let services = self.services()?;
+        let mut table = Table {
+            info: Some(info),
+            services: Vec::with_capacity(services.len()),
+        };
+        for s in services {
+            let dests = self.destinations(&s.service.key)?;
+            table.services.push(ServiceEntry { service: s, dests });
+        }
+        table.sort();
+        Ok(table)
+    }
+
+    /// Sends many prepared requests pipelined; one result per request, in order.
+    pub(crate) fn pipeline(&mut self, requests: Vec<(Vec<u8>, Subject)>) -> Vec<Result<(), Error>> {
+        self.sock.pipeline(requests, DEFAULT_WINDOW)
     }
 }

@@ -84,7 +84,6 @@ pub enum Error {
 
 /// What a request was about, to turn an errno into the right [`Error`] variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(dead_code)] // used by the service/destination operations (in progress)
 pub(crate) enum Subject {
     Service,
     Destination,

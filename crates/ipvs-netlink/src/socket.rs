@@ -173,7 +173,6 @@ impl Socket {
     /// Sends every request (each with `NLM_F_ACK`), at most `window` in flight, and returns one
     /// result per request, in order. Requests are packed several to a datagram; the kernel
     /// processes them in order and acknowledges each by sequence number.
-    #[allow(dead_code)] // used by the reconcile's apply (in progress)
     pub(crate) fn pipeline(
         &mut self,
         requests: Vec<(Vec<u8>, Subject)>,

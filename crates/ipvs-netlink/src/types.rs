@@ -234,7 +234,7 @@ impl fmt::Display for ServiceKey {
                 port,
                 protocol,
             } => {
-                format!("{}  {}", protocol.name(), SockAddr(addr, port))
+                format!("{:<4} {}", protocol.name(), SockAddr(addr, port))
             }
             Self::FwMark {
                 family: Family::Inet,

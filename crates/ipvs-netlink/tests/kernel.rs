@@ -1,10 +1,127 @@
 //! Tier `kernel`: tests against a real IPVS kernel (`scripts/test kernel` runs them inside a
 //! qemu VM booting Debian's kernel). Each test runs in a fresh network namespace
-//! (`common::in_fresh_netns`).
+//! (`common::in_fresh_netns`), so each starts from an empty IPVS table.
 
 mod common;
 
-use common::{client, in_fresh_netns};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use common::{SCHEDULERS, client, in_fresh_netns, ip, ipvsadm};
+use ipvs_netlink::{
+    Desired, Destination, Error, Family, Forward, ListFormat, Protocol, Service, ServiceFlags,
+    ServiceKey, SyncDaemon, SyncState, Timeouts, TunnelFlags, TunnelType, apply, plan,
+};
+
+fn v4(a: u8, b: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(192, 0, a, b))
+}
+fn rs4(b: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(198, 51, 100, b))
+}
+fn v6(x: u16) -> IpAddr {
+    IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, x))
+}
+
+/// A table exercising every attribute: IPv4/IPv6/fwmark services, TCP/UDP/SCTP, persistence
+/// with netmasks, a persistence engine, one-packet scheduling, scheduler flags, every
+/// forwarding method, tunnel types with ports and checksum flags, thresholds, mixed families.
+fn rich_table() -> Desired {
+    let tcp = Service::new(ServiceKey::tcp(v4(2, 1), 80), "wrr");
+    let tcp_dests = vec![
+        Destination {
+            weight: 3,
+            ..Destination::new(rs4(1), 8080, Forward::Masq)
+        },
+        Destination {
+            weight: 0,
+            upper_threshold: 100,
+            lower_threshold: 10,
+            ..Destination::new(rs4(2), 80, Forward::Route)
+        },
+        Destination::new(
+            rs4(3),
+            80,
+            Forward::Tunnel {
+                kind: TunnelType::Gue,
+                port: 6080,
+                flags: TunnelFlags(TunnelFlags::NOCSUM),
+            },
+        ),
+        Destination::new(
+            rs4(4),
+            80,
+            Forward::Tunnel {
+                kind: TunnelType::Gre,
+                port: 0,
+                flags: TunnelFlags(TunnelFlags::CSUM),
+            },
+        ),
+        Destination::new(rs4(5), 80, Forward::ipip()),
+    ];
+    let mut udp = Service::new(ServiceKey::udp(v4(2, 2), 53), "wlc").persistent(300);
+    udp.netmask = 24;
+    let mut sip = Service::new(ServiceKey::udp(v4(2, 4), 5060), "rr").persistent(60);
+    sip.pe_name = Some("sip".into());
+    let mut ops = Service::new(ServiceKey::udp(v4(2, 5), 514), "rr");
+    ops.flags.0 |= ServiceFlags::ONEPACKET;
+    let mut sh6 = Service::new(ServiceKey::tcp(v6(1), 443), "sh");
+    sh6.flags.0 |= ServiceFlags::SCHED1 | ServiceFlags::SCHED2;
+    let sh6_dests = vec![
+        Destination::new(v6(0x10), 443, Forward::Masq),
+        Destination::new(rs4(9), 443, Forward::ipip()), // mixed family: tunnel only
+    ];
+    let mut fwm = Service::new(
+        ServiceKey::FwMark {
+            family: Family::Inet,
+            mark: 42,
+        },
+        "mh",
+    );
+    fwm.flags.0 |= ServiceFlags::SCHED1;
+    let mut fwm6 = Service::new(
+        ServiceKey::FwMark {
+            family: Family::Inet6,
+            mark: 43,
+        },
+        "lc",
+    )
+    .persistent(60);
+    fwm6.netmask = 64;
+    let sctp = Service::new(
+        ServiceKey::Addr {
+            addr: v4(2, 3),
+            port: 9,
+            protocol: Protocol::Sctp,
+        },
+        "dh",
+    );
+    Desired {
+        services: vec![
+            (tcp, tcp_dests),
+            (udp, vec![]),
+            (sip, vec![Destination::new(rs4(6), 5060, Forward::Route)]),
+            (ops, vec![Destination::new(rs4(7), 514, Forward::Masq)]),
+            (sh6, sh6_dests),
+            (fwm, vec![Destination::new(rs4(8), 0, Forward::Route)]),
+            (fwm6, vec![]),
+            (sctp, vec![Destination::new(rs4(10), 9, Forward::Masq)]),
+        ],
+    }
+}
+
+fn program(c: &mut ipvs_netlink::Client, d: &Desired) {
+    for (s, dests) in &d.services {
+        c.add_service(s).unwrap_or_else(|e| panic!("add {s}: {e}"));
+        for x in dests {
+            c.add_destination(&s.key, x)
+                .unwrap_or_else(|e| panic!("add {x:?} to {s}: {e}"));
+        }
+    }
+}
+
+fn read_back(c: &mut ipvs_netlink::Client) -> Desired {
+    Desired::from_table(&c.table().unwrap_or_else(|e| panic!("list: {e}")))
+}
 
 #[test]
 #[ignore = "tier kernel: needs an IPVS kernel (scripts/test kernel)"]
@@ -19,5 +136,329 @@ fn kernel_ipvs_family_resolves() {
         assert_eq!(info.version.0, 1, "IPVS major version: {info}");
         assert!(info.conn_tab_size > 0, "{info}");
         println!("{info}");
+    });
+}
+
+#[test]
+#[ignore = "tier kernel: needs an IPVS kernel (scripts/test kernel)"]
+fn kernel_every_attribute_round_trips() {
+    in_fresh_netns("kernel_every_attribute_round_trips", || {
+        let mut c = client();
+        let want = rich_table();
+        program(&mut c, &want);
+        assert_eq!(read_back(&mut c), want.sorted());
+        // And one by one through GET_SERVICE.
+        for (s, _) in &want.services {
+            let got = c.service(&s.key).unwrap_or_else(|e| panic!("get {s}: {e}"));
+            assert_eq!(&got.service, s);
+        }
+    });
+}
+
+#[test]
+#[ignore = "tier kernel: needs an IPVS kernel (scripts/test kernel)"]
+fn kernel_list_and_save_match_ipvsadm() {
+    in_fresh_netns("kernel_list_and_save_match_ipvsadm", || {
+        let mut c = client();
+        program(&mut c, &rich_table());
+        let table = c.table().unwrap_or_else(|e| panic!("list: {e}"));
+        assert_eq!(table.list(ListFormat::Default), ipvsadm(&["-Ln"], None));
+        assert_eq!(
+            table.list(ListFormat::Stats),
+            ipvsadm(&["-Ln", "--stats"], None)
+        );
+        assert_eq!(
+            table.list(ListFormat::Rate),
+            ipvsadm(&["-Ln", "--rate"], None)
+        );
+        assert_eq!(table.save(), ipvsadm(&["-Sn"], None));
+    });
+}
+
+#[test]
+#[ignore = "tier kernel: needs an IPVS kernel (scripts/test kernel)"]
+fn kernel_what_ipvsadm_restores_we_read_back() {
+    in_fresh_netns("kernel_what_ipvsadm_restores_we_read_back", || {
+        let mut c = client();
+        // Our -Sn rendering of the rich table, restored by ipvsadm -R, reads back as the same
+        // table (thresholds are not part of ipvsadm -S, so they are dropped first).
+        let mut want = rich_table();
+        for (_, dests) in &mut want.services {
+            for d in dests {
+                d.upper_threshold = 0;
+                d.lower_threshold = 0;
+            }
+        }
+        let mut staging = ipvs_netlink::Table::default();
+        for (s, dests) in &want.services {
+            staging.services.push(ipvs_netlink::ServiceEntry {
+                service: ipvs_netlink::ServiceExtended {
+                    service: s.clone(),
+                    stats: Default::default(),
+                },
+                dests: dests
+                    .iter()
+                    .map(|d| ipvs_netlink::DestinationExtended {
+                        dest: d.clone(),
+                        active_conns: 0,
+                        inact_conns: 0,
+                        persist_conns: 0,
+                        stats: Default::default(),
+                    })
+                    .collect(),
+            });
+        }
+        ipvsadm(&["-R"], Some(&staging.save()));
+        assert_eq!(read_back(&mut c), want.sorted());
+    });
+}
+
+#[test]
+#[ignore = "tier kernel: needs an IPVS kernel (scripts/test kernel)"]
+fn kernel_every_scheduler_and_forward_method() {
+    in_fresh_netns("kernel_every_scheduler_and_forward_method", || {
+        let mut c = client();
+        let forwards = [
+            Forward::Masq,
+            Forward::Local,
+            Forward::ipip(),
+            Forward::Route,
+            Forward::Bypass,
+        ];
+        for (i, sched) in SCHEDULERS.iter().enumerate() {
+            for (fam, addr) in [(4, v4(2, 100 + i as u8)), (6, v6(0x100 + i as u16))] {
+                let s = Service::new(ServiceKey::tcp(addr, 80), sched);
+                c.add_service(&s)
+                    .unwrap_or_else(|e| panic!("scheduler {sched} (IPv{fam}): {e}"));
+                for (j, f) in forwards.iter().enumerate() {
+                    let rs = if fam == 4 {
+                        rs4(j as u8 + 1)
+                    } else {
+                        v6(0x200 + j as u16)
+                    };
+                    let d = Destination::new(rs, 8000, *f);
+                    c.add_destination(&s.key, &d)
+                        .unwrap_or_else(|e| panic!("{sched} IPv{fam} {f:?}: {e}"));
+                }
+                let got = c
+                    .destinations(&s.key)
+                    .unwrap_or_else(|e| panic!("dests: {e}"));
+                let mut methods: Vec<_> = got.iter().map(|d| d.dest.forward.number()).collect();
+                methods.sort_unstable();
+                assert_eq!(methods, vec![0, 1, 2, 3, 4], "{sched} IPv{fam}");
+                assert_eq!(
+                    c.service(&s.key)
+                        .map(|x| x.service.scheduler)
+                        .ok()
+                        .as_deref(),
+                    Some(*sched)
+                );
+            }
+        }
+    });
+}
+
+#[test]
+#[ignore = "tier kernel: needs an IPVS kernel (scripts/test kernel)"]
+fn kernel_edit_delete_and_typed_errors() {
+    in_fresh_netns("kernel_edit_delete_and_typed_errors", || {
+        let mut c = client();
+        let key = ServiceKey::tcp(v4(2, 1), 80);
+        let missing = ServiceKey::tcp(v4(2, 99), 80);
+        let mut s = Service::new(key, "rr");
+        c.add_service(&s).unwrap_or_else(|e| panic!("add: {e}"));
+        assert!(matches!(c.add_service(&s), Err(Error::AlreadyExists)));
+        assert!(matches!(c.service(&missing), Err(Error::ServiceNotFound)));
+        assert!(matches!(
+            c.delete_service(&missing),
+            Err(Error::ServiceNotFound)
+        ));
+        assert!(matches!(
+            c.add_service(&Service::new(ServiceKey::tcp(v4(2, 2), 80), "nosuch")),
+            Err(Error::SchedulerNotFound)
+        ));
+        s.scheduler = "wlc".into();
+        s = s.persistent(120);
+        c.edit_service(&s).unwrap_or_else(|e| panic!("edit: {e}"));
+        assert_eq!(c.service(&key).map(|x| x.service).ok(), Some(s.clone()));
+        let mut d = Destination::new(rs4(1), 80, Forward::Route);
+        c.add_destination(&key, &d)
+            .unwrap_or_else(|e| panic!("add dest: {e}"));
+        assert!(matches!(
+            c.add_destination(&key, &d),
+            Err(Error::AlreadyExists)
+        ));
+        assert!(matches!(
+            c.add_destination(&missing, &d),
+            Err(Error::ServiceNotFound)
+        ));
+        d.weight = 7;
+        d.forward = Forward::Masq;
+        c.edit_destination(&key, &d)
+            .unwrap_or_else(|e| panic!("edit dest: {e}"));
+        let got = c
+            .destinations(&key)
+            .unwrap_or_else(|e| panic!("dests: {e}"));
+        assert_eq!(
+            got.iter().map(|x| x.dest.clone()).collect::<Vec<_>>(),
+            vec![d.clone()]
+        );
+        c.delete_destination(&key, &d)
+            .unwrap_or_else(|e| panic!("del dest: {e}"));
+        assert!(matches!(
+            c.delete_destination(&key, &d),
+            Err(Error::DestinationNotFound)
+        ));
+        c.delete_service(&key)
+            .unwrap_or_else(|e| panic!("del: {e}"));
+        assert!(c.services().map(|v| v.is_empty()).unwrap_or(false));
+    });
+}
+
+#[test]
+#[ignore = "tier kernel: needs an IPVS kernel (scripts/test kernel)"]
+fn kernel_timeouts_zero_flush() {
+    in_fresh_netns("kernel_timeouts_zero_flush", || {
+        let mut c = client();
+        let t = c.timeouts().unwrap_or_else(|e| panic!("get config: {e}"));
+        assert_eq!(ipvsadm(&["-Ln", "--timeout"], None), format!("{t}\n"));
+        c.set_timeouts(Timeouts {
+            tcp: 901,
+            tcp_fin: 0,
+            udp: 301,
+        })
+        .unwrap_or_else(|e| panic!("set config: {e}"));
+        let t2 = c.timeouts().unwrap_or_else(|e| panic!("get config: {e}"));
+        assert_eq!(
+            t2,
+            Timeouts {
+                tcp: 901,
+                tcp_fin: t.tcp_fin,
+                udp: 301
+            },
+            "0 leaves tcp_fin as is"
+        );
+        program(&mut c, &rich_table());
+        let key = ServiceKey::tcp(v4(2, 1), 80);
+        c.zero(Some(&key))
+            .unwrap_or_else(|e| panic!("zero one: {e}"));
+        c.zero(None).unwrap_or_else(|e| panic!("zero all: {e}"));
+        assert!(matches!(
+            c.zero(Some(&ServiceKey::tcp(v4(2, 99), 1))),
+            Err(Error::ServiceNotFound)
+        ));
+        c.flush().unwrap_or_else(|e| panic!("flush: {e}"));
+        assert_eq!(c.services().map(|v| v.len()).ok(), Some(0));
+    });
+}
+
+#[test]
+#[ignore = "tier kernel: needs an IPVS kernel (scripts/test kernel)"]
+fn kernel_sync_daemons() {
+    in_fresh_netns("kernel_sync_daemons", || {
+        // The daemons multicast on lo: make it multicast-capable and route the groups to it.
+        ip(&["link", "set", "lo", "multicast", "on"]);
+        ip(&["route", "add", "224.0.0.0/4", "dev", "lo"]);
+        let mut c = client();
+        assert_eq!(c.daemons().map(|d| d.len()).ok(), Some(0));
+        let mut master = SyncDaemon::new(SyncState::Master, "lo", 5);
+        master.group = Some(IpAddr::V4(Ipv4Addr::new(239, 0, 0, 81)));
+        master.port = Some(8849);
+        master.ttl = Some(3);
+        master.maxlen = Some(1400);
+        c.start_daemon(&master)
+            .unwrap_or_else(|e| panic!("start master: {e}"));
+        let mut backup = SyncDaemon::new(SyncState::Backup, "lo", 6);
+        backup.group = Some(IpAddr::V6(
+            "ff02::81".parse().unwrap_or(Ipv6Addr::UNSPECIFIED),
+        ));
+        backup.port = Some(8850);
+        backup.ttl = Some(1);
+        backup.maxlen = Some(1400);
+        c.start_daemon(&backup)
+            .unwrap_or_else(|e| panic!("start backup: {e}"));
+        let mut got = c.daemons().unwrap_or_else(|e| panic!("daemons: {e}"));
+        got.sort_by_key(|d| d.state.number());
+        assert_eq!(got, vec![master.clone(), backup.clone()]);
+        let shown = ipvsadm(&["-Ln", "--daemon"], None);
+        assert!(
+            shown.contains("master sync daemon (mcast=lo, syncid=5"),
+            "{shown}"
+        );
+        assert!(matches!(
+            c.start_daemon(&master),
+            Err(Error::AlreadyExists) | Err(Error::Kernel(_))
+        ));
+        c.stop_daemon(SyncState::Master)
+            .unwrap_or_else(|e| panic!("stop master: {e}"));
+        c.stop_daemon(SyncState::Backup)
+            .unwrap_or_else(|e| panic!("stop backup: {e}"));
+        assert_eq!(c.daemons().map(|d| d.len()).ok(), Some(0));
+    });
+}
+
+#[test]
+#[ignore = "tier kernel: needs an IPVS kernel (scripts/test kernel)"]
+fn kernel_reconcile_reaches_desired_and_then_is_a_no_op() {
+    in_fresh_netns(
+        "kernel_reconcile_reaches_desired_and_then_is_a_no_op",
+        || {
+            let mut c = client();
+            // From empty to the rich table, then to a changed table, then nothing to do.
+            let want = rich_table();
+            let actual = read_back(&mut c);
+            let results = apply(&mut c, plan(&want, &actual));
+            assert!(results.iter().all(|r| r.result.is_ok()), "{results:?}");
+            assert_eq!(read_back(&mut c), want.sorted());
+            let mut next = want.clone();
+            next.services.remove(1);
+            next.services[0].0.scheduler = "lc".into();
+            next.services[0].1[0].weight = 9;
+            next.services[0].1.remove(1);
+            next.services[2]
+                .1
+                .push(Destination::new(rs4(20), 514, Forward::Masq));
+            let ops = plan(&next, &read_back(&mut c));
+            assert_eq!(ops.len(), 5, "{ops:?}");
+            let results = apply(&mut c, ops);
+            assert!(results.iter().all(|r| r.result.is_ok()), "{results:?}");
+            assert_eq!(read_back(&mut c), next.sorted());
+            assert!(plan(&next, &read_back(&mut c)).is_empty());
+        },
+    );
+}
+
+#[test]
+#[ignore = "tier kernel: needs an IPVS kernel (scripts/test kernel)"]
+fn kernel_apply_reports_per_op_errors() {
+    in_fresh_netns("kernel_apply_reports_per_op_errors", || {
+        let mut c = client();
+        let good = Service::new(ServiceKey::tcp(v4(2, 1), 80), "rr");
+        let bad = Service::new(ServiceKey::tcp(v4(2, 2), 80), "nosuch");
+        let ops = vec![
+            ipvs_netlink::Op::AddService(good.clone()),
+            ipvs_netlink::Op::AddService(bad.clone()),
+            ipvs_netlink::Op::AddDest(bad.key, Destination::new(rs4(1), 80, Forward::Route)),
+            ipvs_netlink::Op::AddService(good.clone()),
+            ipvs_netlink::Op::AddDest(good.key, Destination::new(rs4(1), 80, Forward::Route)),
+        ];
+        let r = apply(&mut c, ops);
+        assert!(r[0].result.is_ok());
+        assert!(
+            matches!(r[1].result, Err(Error::SchedulerNotFound)),
+            "{:?}",
+            r[1]
+        );
+        assert!(
+            matches!(r[2].result, Err(Error::ServiceNotFound)),
+            "{:?}",
+            r[2]
+        );
+        assert!(
+            matches!(r[3].result, Err(Error::AlreadyExists)),
+            "{:?}",
+            r[3]
+        );
+        assert!(r[4].result.is_ok());
     });
 }

@@ -2,6 +2,9 @@
 //! qemu VM booting Debian's kernel). Each test runs in a fresh network namespace
 //! (`common::in_fresh_netns`), so each starts from an empty IPVS table.
 
+// Helpers outside #[test] functions panic on purpose: a failed kernel call fails the test.
+#![allow(clippy::panic)]
+
 mod common;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

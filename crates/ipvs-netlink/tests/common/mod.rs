@@ -73,12 +73,11 @@ pub fn ipvsadm(args: &[&str], stdin: Option<&str>) -> String {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run ipvsadm: {e}"));
-    if let Some(mut input) = child.stdin.take() {
-        if let Some(text) = stdin {
-            input
-                .write_all(text.as_bytes())
-                .unwrap_or_else(|e| panic!("ipvsadm stdin: {e}"));
-        }
+    // Dropping stdin (with or without input written) closes it.
+    if let (Some(mut input), Some(text)) = (child.stdin.take(), stdin) {
+        input
+            .write_all(text.as_bytes())
+            .unwrap_or_else(|e| panic!("ipvsadm stdin: {e}"));
     }
     let out = child
         .wait_with_output()

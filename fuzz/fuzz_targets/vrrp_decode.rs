@@ -6,8 +6,8 @@ use libfuzzer_sys::fuzz_target;
 use std::net::{IpAddr, Ipv6Addr};
 use vrrp_proto::checksum::VRRP_MULTICAST_V6;
 use vrrp_proto::{
-    AddressFamily, AdvertView, Advertisement, RxChecksum, RxPolicy, build_ipv4_advert,
-    decode_ipv4, decode_ipv6, decode_ipv6_packet,
+    AddressFamily, AdvertView, Advertisement, RxChecksum, RxPolicy, build_ipv4_advert, decode_ipv4,
+    decode_ipv6, decode_ipv6_packet,
 };
 
 fuzz_target!(|data: &[u8]| {

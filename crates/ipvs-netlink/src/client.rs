@@ -60,6 +60,63 @@ impl std::fmt::Display for Info {
     }
 }
 
+/// Builds the IPVS requests (pure: no socket), given the family id the kernel assigned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Requests {
+    /// The generic netlink family id of "IPVS".
+    pub family: u16,
+}
+
+impl Requests {
+    /// A message with command `command` and no attributes yet (flags and sequence number are
+    /// set when it is sent).
+    #[must_use]
+    pub fn msg(&self, command: u8) -> MsgBuilder {
+        MsgBuilder::new(self.family, 0, 0, command, consts::IPVS_GENL_VERSION)
+    }
+
+    /// An operation on a whole service (`NEW_SERVICE`, `SET_SERVICE`).
+    pub fn service(&self, command: u8, service: &Service) -> Result<MsgBuilder, Error> {
+        let mut b = self.msg(command);
+        b.begin_nest(cmd_attr::SERVICE);
+        service.encode(&mut b)?;
+        b.end_nest();
+        Ok(b)
+    }
+
+    /// An operation on a service identified by its key (`DEL_SERVICE`, `GET_SERVICE`,
+    /// `GET_DEST`, `ZERO`).
+    #[must_use]
+    pub fn key(&self, command: u8, key: &ServiceKey) -> MsgBuilder {
+        let mut b = self.msg(command);
+        b.begin_nest(cmd_attr::SERVICE);
+        key.encode(&mut b);
+        b.end_nest();
+        b
+    }
+
+    /// An operation on a real server of a service: every attribute with `full` (`NEW_DEST`,
+    /// `SET_DEST`), the identifying ones otherwise (`DEL_DEST`).
+    #[must_use]
+    pub fn dest(
+        &self,
+        command: u8,
+        key: &ServiceKey,
+        dest: &Destination,
+        full: bool,
+    ) -> MsgBuilder {
+        let mut b = self.key(command, key);
+        b.begin_nest(cmd_attr::DEST);
+        if full {
+            dest.encode(&mut b);
+        } else {
+            dest.encode_id(&mut b);
+        }
+        b.end_nest();
+        b
+    }
+}
+
 /// A connection to the kernel's IPVS over generic netlink.
 ///
 /// Every request has a timeout ([`Client::set_timeout`], default [`DEFAULT_TIMEOUT`]). IPVS
@@ -98,7 +155,15 @@ impl Client {
     }
 
     pub(crate) fn msg(&self, command: u8) -> MsgBuilder {
-        MsgBuilder::new(self.family, 0, 0, command, consts::IPVS_GENL_VERSION)
+        self.requests().msg(command)
+    }
+
+    /// The request builder for this kernel's family id.
+    #[must_use]
+    pub fn requests(&self) -> Requests {
+        Requests {
+            family: self.family,
+        }
     }
 
     /// The IPVS version and connection table size (`GET_INFO`).
@@ -186,25 +251,14 @@ impl Client {
         Err(Error::ServiceNotFound)
     }
 
-    /// The message for an operation on a whole service.
     pub(crate) fn service_msg(&self, command: u8, service: &Service) -> Result<MsgBuilder, Error> {
-        let mut b = self.msg(command);
-        b.begin_nest(cmd_attr::SERVICE);
-        service.encode(&mut b)?;
-        b.end_nest();
-        Ok(b)
+        self.requests().service(command, service)
     }
 
-    /// The message for an operation on a service identified by its key.
     pub(crate) fn key_msg(&self, command: u8, key: &ServiceKey) -> MsgBuilder {
-        let mut b = self.msg(command);
-        b.begin_nest(cmd_attr::SERVICE);
-        key.encode(&mut b);
-        b.end_nest();
-        b
+        self.requests().key(command, key)
     }
 
-    /// The message for an operation on a destination of a service.
     pub(crate) fn dest_msg(
         &self,
         command: u8,
@@ -212,15 +266,7 @@ impl Client {
         dest: &Destination,
         full: bool,
     ) -> MsgBuilder {
-        let mut b = self.key_msg(command, key);
-        b.begin_nest(cmd_attr::DEST);
-        if full {
-            dest.encode(&mut b);
-        } else {
-            dest.encode_id(&mut b);
-        }
-        b.end_nest();
-        b
+        self.requests().dest(command, key, dest, full)
     }
 
     /// Adds a virtual service (`NEW_SERVICE`).
@@ -346,6 +392,16 @@ impl Client {
         }
         table.sort();
         Ok(table)
+    }
+
+    /// Sends one request built with [`Client::requests`] and returns the raw reply (for tools and
+    /// for recording test fixtures): a dump with `dump`, else acknowledged.
+    pub fn raw_request(
+        &mut self,
+        msg: MsgBuilder,
+        dump: bool,
+    ) -> Result<crate::socket::Reply, Error> {
+        self.sock.request(msg.finish(), dump, Subject::Other)
     }
 
     /// Sends many prepared requests pipelined; one result per request, in order.

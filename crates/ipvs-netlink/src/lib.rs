@@ -19,7 +19,7 @@ pub mod reconcile;
 pub mod socket;
 pub mod types;
 
-pub use client::{Client, DEFAULT_TIMEOUT, Info};
+pub use client::{Client, DEFAULT_TIMEOUT, Info, Requests};
 pub use daemon::{SyncDaemon, SyncState};
 pub use error::{DecodeError, Error};
 pub use reconcile::{Desired, Op, OpResult, apply, plan};

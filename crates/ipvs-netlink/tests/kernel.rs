@@ -9,108 +9,11 @@ mod common;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use common::{SCHEDULERS, client, in_fresh_netns, ip, ipvsadm};
+use common::{SCHEDULERS, client, in_fresh_netns, ip, ipvsadm, rich_table, rs4, v4, v6};
 use ipvs_netlink::{
-    Desired, Destination, Error, Family, Forward, ListFormat, Protocol, Service, ServiceFlags,
-    ServiceKey, SyncDaemon, SyncState, Timeouts, TunnelFlags, TunnelType, apply, plan,
+    Desired, Destination, Error, Forward, ListFormat, Service, ServiceKey, SyncDaemon, SyncState,
+    Timeouts, apply, plan,
 };
-
-fn v4(a: u8, b: u8) -> IpAddr {
-    IpAddr::V4(Ipv4Addr::new(192, 0, a, b))
-}
-fn rs4(b: u8) -> IpAddr {
-    IpAddr::V4(Ipv4Addr::new(198, 51, 100, b))
-}
-fn v6(x: u16) -> IpAddr {
-    IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, x))
-}
-
-/// A table exercising every attribute: IPv4/IPv6/fwmark services, TCP/UDP/SCTP, persistence
-/// with netmasks, a persistence engine, one-packet scheduling, scheduler flags, every
-/// forwarding method, tunnel types with ports and checksum flags, thresholds, mixed families.
-fn rich_table() -> Desired {
-    let tcp = Service::new(ServiceKey::tcp(v4(2, 1), 80), "wrr");
-    let tcp_dests = vec![
-        Destination {
-            weight: 3,
-            ..Destination::new(rs4(1), 8080, Forward::Masq)
-        },
-        Destination {
-            weight: 0,
-            upper_threshold: 100,
-            lower_threshold: 10,
-            ..Destination::new(rs4(2), 80, Forward::Route)
-        },
-        Destination::new(
-            rs4(3),
-            80,
-            Forward::Tunnel {
-                kind: TunnelType::Gue,
-                port: 6080,
-                flags: TunnelFlags(TunnelFlags::NOCSUM),
-            },
-        ),
-        Destination::new(
-            rs4(4),
-            80,
-            Forward::Tunnel {
-                kind: TunnelType::Gre,
-                port: 0,
-                flags: TunnelFlags(TunnelFlags::CSUM),
-            },
-        ),
-        Destination::new(rs4(5), 80, Forward::ipip()),
-    ];
-    let mut udp = Service::new(ServiceKey::udp(v4(2, 2), 53), "wlc").persistent(300);
-    udp.netmask = 24;
-    let mut sip = Service::new(ServiceKey::udp(v4(2, 4), 5060), "rr").persistent(60);
-    sip.pe_name = Some("sip".into());
-    let mut ops = Service::new(ServiceKey::udp(v4(2, 5), 514), "rr");
-    ops.flags.0 |= ServiceFlags::ONEPACKET;
-    let mut sh6 = Service::new(ServiceKey::tcp(v6(1), 443), "sh");
-    sh6.flags.0 |= ServiceFlags::SCHED1 | ServiceFlags::SCHED2;
-    let sh6_dests = vec![
-        Destination::new(v6(0x10), 443, Forward::Masq),
-        Destination::new(rs4(9), 443, Forward::ipip()), // mixed family: tunnel only
-    ];
-    let mut fwm = Service::new(
-        ServiceKey::FwMark {
-            family: Family::Inet,
-            mark: 42,
-        },
-        "mh",
-    );
-    fwm.flags.0 |= ServiceFlags::SCHED1;
-    let mut fwm6 = Service::new(
-        ServiceKey::FwMark {
-            family: Family::Inet6,
-            mark: 43,
-        },
-        "lc",
-    )
-    .persistent(60);
-    fwm6.netmask = 64;
-    let sctp = Service::new(
-        ServiceKey::Addr {
-            addr: v4(2, 3),
-            port: 9,
-            protocol: Protocol::Sctp,
-        },
-        "dh",
-    );
-    Desired {
-        services: vec![
-            (tcp, tcp_dests),
-            (udp, vec![]),
-            (sip, vec![Destination::new(rs4(6), 5060, Forward::Route)]),
-            (ops, vec![Destination::new(rs4(7), 514, Forward::Masq)]),
-            (sh6, sh6_dests),
-            (fwm, vec![Destination::new(rs4(8), 0, Forward::Route)]),
-            (fwm6, vec![]),
-            (sctp, vec![Destination::new(rs4(10), 9, Forward::Masq)]),
-        ],
-    }
-}
 
 fn program(c: &mut ipvs_netlink::Client, d: &Desired) {
     for (s, dests) in &d.services {
@@ -464,4 +367,114 @@ fn kernel_apply_reports_per_op_errors() {
         );
         assert!(r[4].result.is_ok());
     });
+}
+
+/// Records the kernel's replies for the rich table as hex fixtures (one generic netlink
+/// payload per line) into `$IPVS_RECORD_FIXTURES` when set; the unit tests in
+/// `tests/fixtures.rs` decode them. Without the variable it checks that every reply decodes.
+/// Record with:
+/// `IPVS_RECORD_FIXTURES=$PWD/crates/ipvs-netlink/tests/fixtures VM_WRITABLE=crates/ipvs-netlink/tests/fixtures scripts/vm/run <kernel test exe> --ignored kernel_record --exact kernel_record_reply_fixtures`
+#[test]
+#[ignore = "tier kernel: needs an IPVS kernel (scripts/test kernel)"]
+fn kernel_record_reply_fixtures() {
+    in_fresh_netns("kernel_record_reply_fixtures", || {
+        ip(&["link", "set", "lo", "multicast", "on"]);
+        ip(&["route", "add", "224.0.0.0/4", "dev", "lo"]);
+        let mut c = client();
+        // Sync daemons and mixed-family real servers exclude each other: record the daemon
+        // dump first, with an empty table.
+        let mut master = SyncDaemon::new(SyncState::Master, "lo", 5);
+        master.group = Some(IpAddr::V4(Ipv4Addr::new(239, 0, 0, 81)));
+        master.port = Some(8849);
+        master.ttl = Some(3);
+        master.maxlen = Some(1400);
+        c.start_daemon(&master)
+            .unwrap_or_else(|e| panic!("start master: {e}"));
+        let daemons = c
+            .raw_request(
+                c.requests().msg(ipvs_netlink::consts::cmd::GET_DAEMON),
+                true,
+            )
+            .unwrap_or_else(|e| panic!("daemons: {e}"));
+        c.stop_daemon(SyncState::Master)
+            .unwrap_or_else(|e| panic!("stop: {e}"));
+        let table = rich_table();
+        program(&mut c, &table);
+        let r = c.requests();
+        use ipvs_netlink::consts::cmd;
+        let recordings = [
+            ("get_info", r.msg(cmd::GET_INFO), false),
+            ("get_config", r.msg(cmd::GET_CONFIG), false),
+            ("get_service_dump", r.msg(cmd::GET_SERVICE), true),
+            (
+                "get_dest_dump_tcp4",
+                r.key(cmd::GET_DEST, &table.services[0].0.key),
+                true,
+            ),
+            (
+                "get_dest_dump_tcp6",
+                r.key(cmd::GET_DEST, &table.services[4].0.key),
+                true,
+            ),
+        ];
+        let dir = std::env::var_os("IPVS_RECORD_FIXTURES");
+        let mut replies = vec![("get_daemon_dump", daemons)];
+        for (name, msg, dump) in recordings {
+            let reply = c
+                .raw_request(msg, dump)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            replies.push((name, reply));
+        }
+        for (name, reply) in replies {
+            assert!(!reply.messages.is_empty(), "{name}: empty reply");
+            if let Some(dir) = &dir {
+                let text: String = reply
+                    .messages
+                    .iter()
+                    .map(|m| m.iter().map(|b| format!("{b:02x}")).collect::<String>() + "\n")
+                    .collect();
+                let path = std::path::Path::new(dir).join(format!("{name}.hex"));
+                std::fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            }
+        }
+    });
+}
+
+mod reconcile_props {
+    //! Reconcile from random start states to random desired states ends with the kernel's
+    //! table equal to the desired one; a second plan is empty.
+
+    use super::common::{client, in_fresh_netns, strategies};
+    use ipvs_netlink::{Desired, apply, plan};
+    use proptest::prelude::*;
+
+    #[test]
+    #[ignore = "tier kernel: needs an IPVS kernel (scripts/test kernel)"]
+    fn kernel_reconcile_random_tables() {
+        in_fresh_netns("reconcile_props::kernel_reconcile_random_tables", || {
+            let client = std::cell::RefCell::new(client());
+            let config = ProptestConfig {
+                cases: 24,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            };
+            proptest!(config, |(start in strategies::kernel_table(), want in strategies::kernel_table())| {
+                let mut guard = client.borrow_mut();
+                let c = &mut *guard;
+                c.flush().map_err(|e| TestCaseError::fail(format!("flush: {e}")))?;
+                let empty = Desired::default();
+                for r in apply(c, plan(&start, &empty)) {
+                    prop_assert!(r.result.is_ok(), "start state: {} -> {:?}", r.op, r.result);
+                }
+                let actual = Desired::from_table(&c.table().map_err(|e| TestCaseError::fail(e.to_string()))?);
+                prop_assert_eq!(&actual, &start.sorted());
+                for r in apply(c, plan(&want, &actual)) {
+                    prop_assert!(r.result.is_ok(), "reconcile: {} -> {:?}", r.op, r.result);
+                }
+                let after = Desired::from_table(&c.table().map_err(|e| TestCaseError::fail(e.to_string()))?);
+                prop_assert_eq!(&after, &want.sorted());
+                prop_assert!(plan(&want, &after).is_empty());
+            });
+        });
+    }
 }

@@ -11,6 +11,8 @@
 
 use std::process::Command;
 
+pub mod strategies;
+
 const CHILD_ENV: &str = "IPVS_TEST_IN_NETNS";
 
 /// Runs `body` in a fresh network namespace (see the module docs). `name` is the test
@@ -103,4 +105,110 @@ pub fn ip(args: &[&str]) {
         .status()
         .unwrap_or_else(|e| panic!("cannot run ip: {e}"));
     assert!(st.success(), "ip {args:?} failed");
+}
+
+use ipvs_netlink::{
+    Desired, Destination, Family, Forward, Protocol, Service, ServiceFlags, ServiceKey,
+    TunnelFlags, TunnelType,
+};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// A documentation address 192.0.A.B (services).
+pub fn v4(a: u8, b: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(192, 0, a, b))
+}
+/// A real server 198.51.100.B.
+pub fn rs4(b: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(198, 51, 100, b))
+}
+/// 2001:db8::X.
+pub fn v6(x: u16) -> IpAddr {
+    IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, x))
+}
+
+/// A table exercising every attribute: IPv4/IPv6/fwmark services, TCP/UDP/SCTP, persistence
+/// with netmasks, a persistence engine, one-packet scheduling, scheduler flags, every
+/// forwarding method, tunnel types with ports and checksum flags, thresholds, mixed families.
+pub fn rich_table() -> Desired {
+    let tcp = Service::new(ServiceKey::tcp(v4(2, 1), 80), "wrr");
+    let tcp_dests = vec![
+        Destination {
+            weight: 3,
+            ..Destination::new(rs4(1), 8080, Forward::Masq)
+        },
+        Destination {
+            weight: 0,
+            upper_threshold: 100,
+            lower_threshold: 10,
+            ..Destination::new(rs4(2), 80, Forward::Route)
+        },
+        Destination::new(
+            rs4(3),
+            80,
+            Forward::Tunnel {
+                kind: TunnelType::Gue,
+                port: 6080,
+                flags: TunnelFlags(TunnelFlags::NOCSUM),
+            },
+        ),
+        Destination::new(
+            rs4(4),
+            80,
+            Forward::Tunnel {
+                kind: TunnelType::Gre,
+                port: 0,
+                flags: TunnelFlags(TunnelFlags::CSUM),
+            },
+        ),
+        Destination::new(rs4(5), 80, Forward::ipip()),
+    ];
+    let mut udp = Service::new(ServiceKey::udp(v4(2, 2), 53), "wlc").persistent(300);
+    udp.netmask = 24;
+    let mut sip = Service::new(ServiceKey::udp(v4(2, 4), 5060), "rr").persistent(60);
+    sip.pe_name = Some("sip".into());
+    let mut ops = Service::new(ServiceKey::udp(v4(2, 5), 514), "rr");
+    ops.flags.0 |= ServiceFlags::ONEPACKET;
+    let mut sh6 = Service::new(ServiceKey::tcp(v6(1), 443), "sh");
+    sh6.flags.0 |= ServiceFlags::SCHED1 | ServiceFlags::SCHED2;
+    let sh6_dests = vec![
+        Destination::new(v6(0x10), 443, Forward::Masq),
+        Destination::new(rs4(9), 443, Forward::ipip()), // mixed family: tunnel only
+    ];
+    let mut fwm = Service::new(
+        ServiceKey::FwMark {
+            family: Family::Inet,
+            mark: 42,
+        },
+        "mh",
+    );
+    fwm.flags.0 |= ServiceFlags::SCHED1;
+    let mut fwm6 = Service::new(
+        ServiceKey::FwMark {
+            family: Family::Inet6,
+            mark: 43,
+        },
+        "lc",
+    )
+    .persistent(60);
+    fwm6.netmask = 64;
+    let sctp = Service::new(
+        ServiceKey::Addr {
+            addr: v4(2, 3),
+            port: 9,
+            protocol: Protocol::Sctp,
+        },
+        "dh",
+    );
+    Desired {
+        services: vec![
+            (tcp, tcp_dests),
+            (udp, vec![]),
+            (sip, vec![Destination::new(rs4(6), 5060, Forward::Route)]),
+            (ops, vec![Destination::new(rs4(7), 514, Forward::Masq)]),
+            (sh6, sh6_dests),
+            (fwm, vec![Destination::new(rs4(8), 0, Forward::Route)]),
+            (fwm6, vec![]),
+            (sctp, vec![Destination::new(rs4(10), 9, Forward::Masq)]),
+        ],
+    }
 }

@@ -2,7 +2,11 @@
 //! configured by the `keepalived.conf` a keepalived user already has.
 
 mod config_cmd;
+mod daemon;
 mod genhash_cmd;
+mod vrrp_config;
+mod vrrp_notify;
+mod vrrp_scripts;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -12,7 +16,7 @@ const DEMO_CONF: &str = include_str!("demo.conf");
 
 /// Command line, compatible with keepalived's where the flags overlap.
 #[derive(Debug, Parser)]
-#[command(name = "hagroupd", version, about)]
+#[command(name = "hagroupd", version, about, disable_version_flag = true)]
 struct Cli {
     /// What to do; without a subcommand hagroupd runs the daemon.
     #[command(subcommand)]
@@ -20,6 +24,9 @@ struct Cli {
     /// keepalived's configuration flags (`-f`, `-t`, `-i`, `--dump-config`).
     #[command(flatten)]
     config: config_cmd::ConfigArgs,
+    /// keepalived's daemon flags (`-n`, `-l`, `-D`, `-P`, `-C`, `-p`, `-r`, `-c`, `-v`).
+    #[command(flatten)]
+    daemon: daemon::DaemonArgs,
 }
 
 /// hagroupd's own subcommands.
@@ -33,15 +40,16 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.daemon.version {
+        println!("hagroupd {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
     if let Some(code) = config_cmd::run(&cli.config) {
         return code;
     }
     match cli.command {
         Some(Command::Demo) => config_cmd::demo(DEMO_CONF),
         Some(Command::Genhash(args)) => genhash_cmd::run(&args),
-        None => {
-            eprintln!("hagroupd: the daemon is not built yet; try `hagroupd demo`");
-            ExitCode::from(2)
-        }
+        None => daemon::run(&cli.config, &cli.daemon),
     }
 }

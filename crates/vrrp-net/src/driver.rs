@@ -313,13 +313,12 @@ impl DriverHandle {
     }
 
     /// Stops every instance (a Master sends a priority-0 advert and removes its addresses,
-    /// and `notify_stop` fires) and waits for the driver task to end.
-    pub async fn shutdown(self) {
+    /// and `notify_stop` fires) and waits until that is done; the driver task then ends.
+    pub async fn shutdown(&self) {
         let (tx, rx) = oneshot::channel();
         if self.cmd.send(Command::Shutdown(tx)).is_ok() {
             let _ = rx.await;
         }
-        let _ = self.task.await;
     }
 }
 
@@ -644,6 +643,13 @@ impl Core {
             key,
             dead: false,
         };
+        // Addresses left behind by a crashed predecessor would answer for a VIP this router
+        // does not own yet (keepalived also clears them at start-up).
+        for io in &unit.members {
+            for v in &io.vips {
+                let _ = self.addrs.remove(v);
+            }
+        }
         // Interfaces that are down now: tell the routers before they start.
         for (m, io) in unit.members.iter().enumerate() {
             if !crate::link::is_up(&io.config.interface).unwrap_or(true) {

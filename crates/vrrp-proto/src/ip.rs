@@ -400,9 +400,70 @@ mod tests {
             decode_ipv4(&p, &policy),
             Err(Error::BadChecksum { found: 0xd371, .. })
         ));
+        // AH (protocol 51) is VRRPv2 auth type 2: recognised, refused.
+        let mut p = V3_IPV4;
+        p[9] = 51;
+        p[11] = 0x99 + (112 - 51);
+        assert_eq!(decode_ipv4(&p, &policy), Err(Error::AuthUnsupported));
+        // More-fragments flag set.
+        let mut p = V3_IPV4;
+        p[6] = 0x20;
+        p[10..12].copy_from_slice(&[0, 0]);
+        let sum = etherparse::checksum::Sum16BitWords::new()
+            .add_slice(&p[..20])
+            .ones_complement();
+        p[10..12].copy_from_slice(&sum.to_ne_bytes());
+        assert_eq!(decode_ipv4(&p, &policy), Err(Error::Fragmented));
+        let mut p = V3_IPV4;
+        p[0] = 0x65;
+        assert!(matches!(
+            decode_ipv4(&p, &policy),
+            Err(Error::BadIpHeader(_))
+        ));
         // Ethernet padding after the IP total length is ignored.
         let mut padded = [0u8; 46];
         padded[..32].copy_from_slice(&V3_IPV4);
         assert!(decode_ipv4(&padded, &policy).is_ok());
+    }
+
+    // decode-v3-ipv6.pcap, frame 1: fe80::ff:fe00:1 -> ff02::12, checksum 0x0c8f.
+    const V3_IPV6_PAYLOAD: [u8; 24] = [
+        0x31, 0x33, 0x96, 0x01, 0x00, 0x64, 0x0c, 0x8f, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0x01, 0x00,
+    ];
+
+    #[test]
+    fn keepalived_v3_ipv6_payload_from_control_data() {
+        let src = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0xff, 0xfe00, 1);
+        let dst = crate::checksum::VRRP_MULTICAST_V6;
+        let policy = RxPolicy::default();
+        let rx = decode_ipv6(src, dst, 255, &V3_IPV6_PAYLOAD, &policy).unwrap();
+        assert_eq!(rx.checksum, ChecksumMode::PseudoHeader);
+        assert_eq!(rx.ipv4_ident, None);
+        let vip: IpAddr = "2001:db8::100".parse::<Ipv6Addr>().unwrap().into();
+        assert!(rx.advert.addresses_equal(&[vip]));
+        // Hop limit must be 255 on multicast; unicast is the caller's business.
+        assert_eq!(
+            decode_ipv6(src, dst, 64, &V3_IPV6_PAYLOAD, &policy),
+            Err(Error::BadTtl(64))
+        );
+        // Another source changes the pseudo-header: the checksum no longer verifies.
+        let other = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0xff, 0xfe00, 2);
+        assert!(matches!(
+            decode_ipv6(other, dst, 255, &V3_IPV6_PAYLOAD, &policy),
+            Err(Error::BadChecksum { found: 0x0c8f, .. })
+        ));
+        // Whole-packet form, and the encoder gives the same bytes.
+        let adv = rx.advert.to_advertisement();
+        let mut buf = [0u8; 128];
+        let n = build_ipv6_advert(&adv, src, dst, &mut buf).unwrap();
+        assert_eq!(&buf[40..n], &V3_IPV6_PAYLOAD);
+        let again = decode_ipv6_packet(&buf[..n], &policy).unwrap();
+        assert_eq!(again.advert, rx.advert);
+        buf[6] = 17;
+        assert_eq!(
+            decode_ipv6_packet(&buf[..n], &policy),
+            Err(Error::NotVrrp(17))
+        );
     }
 }

@@ -211,6 +211,10 @@ struct RsState {
 #[derive(Debug, Clone)]
 struct VsState {
     quorum_up: bool,
+    /// Sum of the weights of alive real servers (kept up to date incrementally).
+    alive_sum: u64,
+    /// Sum of the configured real-server weights (quorum is clamped to it).
+    total_weight: u64,
     vip_present: bool,
     sorry_in_ipvs: Option<u32>,
     rs: Vec<RsState>,
@@ -356,6 +360,8 @@ impl Pool {
                 .map(|(_, c)| c);
             pool.state.push(VsState {
                 quorum_up: false,
+                alive_sum: 0,
+                total_weight: vs.real_servers.iter().map(|r| u64::from(r.weight)).sum(),
                 vip_present: true,
                 sorry_in_ipvs: old_vs
                     .and_then(|c| c.sorry)
@@ -379,7 +385,14 @@ impl Pool {
         let n = vs.real_servers.len();
         for ri in 0..n {
             let (alive, weight) = self.compute_rs(vi, ri);
-            let addr = self.config[vi].real_servers[ri].addr;
+            let Some(addr) = self
+                .config
+                .get(vi)
+                .and_then(|v| v.real_servers.get(ri))
+                .map(|r| r.addr)
+            else {
+                continue;
+            };
             if let Some(rs) = self.state.get_mut(vi).and_then(|v| v.rs.get_mut(ri)) {
                 rs.alive = alive;
                 rs.weight = weight;
@@ -391,6 +404,7 @@ impl Pool {
                 self.rs_notify(vi, ri, false);
             }
         }
+        self.recompute_alive_sum(vi);
         let sum = self.alive_sum(vi);
         let (q, h) = self.quorum_params(vi);
         let was = carried
@@ -424,21 +438,27 @@ impl Pool {
         (alive, clamp_weight(cfg.weight, adjust))
     }
 
+    /// Recomputes the cached sum of alive weights of `vi` from scratch.
+    fn recompute_alive_sum(&mut self, vi: usize) {
+        if let Some(v) = self.state.get_mut(vi) {
+            v.alive_sum =
+                v.rs.iter()
+                    .filter(|r| r.alive)
+                    .map(|r| u64::from(r.weight))
+                    .sum();
+        }
+    }
+
     fn alive_sum(&self, vi: usize) -> u64 {
-        self.state.get(vi).map_or(0, |v| {
-            v.rs.iter()
-                .filter(|r| r.alive)
-                .map(|r| u64::from(r.weight))
-                .sum()
-        })
+        self.state.get(vi).map_or(0, |v| v.alive_sum)
     }
 
     /// (quorum, hysteresis) after keepalived's clamping.
     fn quorum_params(&self, vi: usize) -> (u64, u64) {
-        let Some(vs) = self.config.get(vi) else {
+        let (Some(vs), Some(st)) = (self.config.get(vi), self.state.get(vi)) else {
             return (1, 0);
         };
-        let total: u64 = vs.real_servers.iter().map(|r| u64::from(r.weight)).sum();
+        let total = st.total_weight;
         let q = vs.quorum.min(total.max(1)).max(1);
         let h = vs.hysteresis.min(q - 1);
         (q, h)
@@ -479,6 +499,27 @@ impl Pool {
             };
             diff_dest(&mut ops, vi, addr, &mut st.sorry_in_ipvs, desired);
         }
+        self.events.extend(ops.into_iter().map(Event::Ipvs));
+    }
+
+    /// Syncs one real server of `vi` with IPVS (quorum unchanged).
+    fn sync_rs(&mut self, vi: usize, ri: usize) {
+        let (Some(vs), Some(st)) = (self.config.get(vi), self.state.get_mut(vi)) else {
+            return;
+        };
+        let use_sorry = vs.sorry_server.is_some() && !st.quorum_up;
+        let (Some(rcfg), Some(rs)) = (vs.real_servers.get(ri), st.rs.get_mut(ri)) else {
+            return;
+        };
+        let desired = if rs.alive {
+            if use_sorry { None } else { Some(rs.weight) }
+        } else if rcfg.inhibit_on_failure {
+            Some(0)
+        } else {
+            None
+        };
+        let mut ops = Vec::new();
+        diff_dest(&mut ops, vi, rcfg.addr, &mut rs.in_ipvs, desired);
         self.events.extend(ops.into_iter().map(Event::Ipvs));
     }
 
@@ -711,6 +752,11 @@ impl Pool {
         let old_weight = rs.weight;
         rs.alive = alive;
         rs.weight = weight;
+        if let Some(v) = self.state.get_mut(vi) {
+            let before = if was_alive { u64::from(old_weight) } else { 0 };
+            let after = if alive { u64::from(weight) } else { 0 };
+            v.alive_sum = v.alive_sum.saturating_sub(before).saturating_add(after);
+        }
         let Some(addr) = self.real_server_addr(CheckerId {
             vs: vi,
             rs: ri,
@@ -733,24 +779,32 @@ impl Pool {
                 weight,
             });
         }
-        self.update_quorum(vi);
-        self.sync_ipvs(vi);
+        if self.update_quorum(vi) {
+            self.sync_ipvs(vi);
+        } else {
+            self.sync_rs(vi, ri);
+        }
     }
 
-    fn update_quorum(&mut self, vi: usize) {
+    /// Applies quorum hysteresis; returns whether the quorum state changed.
+    fn update_quorum(&mut self, vi: usize) -> bool {
         let sum = self.alive_sum(vi);
         let (q, h) = self.quorum_params(vi);
         let Some(st) = self.state.get_mut(vi) else {
-            return;
+            return false;
         };
         if st.quorum_up && (sum == 0 || sum < q.saturating_sub(h)) {
             st.quorum_up = false;
             self.events.push_back(Event::QuorumLost { vs: vi });
             self.quorum_notify(vi, false);
+            true
         } else if !st.quorum_up && sum >= q + h {
             st.quorum_up = true;
             self.events.push_back(Event::QuorumGained { vs: vi });
             self.quorum_notify(vi, true);
+            true
+        } else {
+            false
         }
     }
 

@@ -17,9 +17,9 @@ pub(crate) fn socket(
         addr: target,
         source,
     };
-    let sock = Socket::new(Domain::for_address(target), ty, Some(proto)).map_err(connect_err)?;
-    sock.set_nonblocking(true).map_err(connect_err)?;
-    sock.set_cloexec(true).map_err(connect_err)?;
+    // Non-blocking from the start (and close-on-exec, which socket2 always sets on Linux).
+    let sock = Socket::new(Domain::for_address(target), ty.nonblocking(), Some(proto))
+        .map_err(connect_err)?;
     if let Some(mark) = opts.fwmark {
         sock.set_mark(mark).map_err(connect_err)?;
     }

@@ -278,6 +278,43 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
         }
     }
 
+    /// Sets the version and type nibbles.
+    pub fn set_version_and_type(&mut self, version: Version, packet_type: u8) {
+        self.set_byte(0, (version.number() << 4) | (packet_type & 0x0f));
+    }
+
+    /// Sets the virtual router identifier.
+    pub fn set_vrid(&mut self, vrid: Vrid) {
+        self.set_byte(1, vrid.get());
+    }
+
+    /// Sets the priority.
+    pub fn set_priority(&mut self, priority: Priority) {
+        self.set_byte(2, priority.get());
+    }
+
+    /// Sets the "Count IPvX Addrs" field.
+    pub fn set_count(&mut self, count: u8) {
+        self.set_byte(3, count);
+    }
+
+    /// Sets the interval field for the packet's version (VRRPv2: whole seconds, rounded;
+    /// VRRPv3: centiseconds, with the reserved bits cleared). Set the version first.
+    pub fn set_interval(&mut self, interval: AdvertInterval) -> Result<(), Error> {
+        if self.version_number() == 2 {
+            self.set_byte(5, interval.secs_v2());
+        } else {
+            let cs = interval.centis();
+            if cs > 4095 {
+                return Err(Error::Unit(UnitError::IntervalV3(u32::from(cs))));
+            }
+            let [hi, lo] = cs.to_be_bytes();
+            self.set_byte(4, hi);
+            self.set_byte(5, lo);
+        }
+        Ok(())
+    }
+
     /// Sets the checksum field.
     pub fn set_checksum(&mut self, value: u16) {
         let [a, b] = value.to_be_bytes();
@@ -685,6 +722,34 @@ mod tests {
             Ok(ChecksumMode::MessageOnly)
         );
         assert_eq!(p.advert().unwrap().to_advertisement(), adv);
+    }
+
+    #[test]
+    fn setters_rewrite_a_packet_in_place() {
+        // decode-v3-ipv4.pcap's advert, turned into a priority-0 stop at 100 ms for VRID 7.
+        let mut msg = [
+            0x31u8, 0x33, 0x96, 0x01, 0x00, 0x64, 0xd3, 0x71, 192, 0, 2, 100,
+        ];
+        let src = v4(192, 0, 2, 1);
+        let dst = IpAddr::V4(VRRP_MULTICAST_V4);
+        let mut p = Packet::new_checked(&mut msg[..], AddressFamily::Ipv4).unwrap();
+        p.set_vrid(Vrid::new(7).unwrap());
+        p.set_priority(Priority::STOP);
+        p.set_interval(AdvertInterval::from_centis(10).unwrap())
+            .unwrap();
+        assert!(p.verify_checksum(src, dst, RxChecksum::default()).is_err());
+        p.fill_checksum(src, dst, ChecksumMode::PseudoHeader)
+            .unwrap();
+        assert!(p.verify_checksum(src, dst, RxChecksum::default()).is_ok());
+        let view = AdvertView::parse(&msg, AddressFamily::Ipv4).unwrap();
+        assert_eq!(
+            (view.vrid.get(), view.priority, view.interval.centis()),
+            (7, Priority::STOP, 10)
+        );
+        let mut p = Packet::new_unchecked(&mut msg[..], AddressFamily::Ipv4);
+        p.set_version_and_type(Version::V3, 2);
+        p.set_count(2);
+        assert_eq!((p.packet_type(), p.count()), (2, 2));
     }
 
     #[test]

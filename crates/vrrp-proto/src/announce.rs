@@ -109,8 +109,9 @@ pub enum GarpKind {
     /// what keepalived sends (seen in every capture of 2.2.7).
     #[default]
     Request,
-    /// An ARP reply with sender = target (RFC 5227 §3 "ARP Announcement" in reply form), target
-    /// hardware address = our MAC; some switches and hosts only learn from replies.
+    /// An ARP reply, broadcast, with sender = target protocol address and the target hardware
+    /// address set to our MAC too (RFC 5944 §4.6: a gratuitous ARP may be a request or a
+    /// reply); for neighbours that only update their caches from replies.
     Reply,
 }
 

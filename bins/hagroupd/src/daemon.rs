@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
-use vrrp_net::driver::{self, DriverEvent, DriverHandle};
+use vrrp_net::driver::{self, DriverHandle};
 
 /// keepalived's daemon flags. hagroupd always runs in the foreground and always logs to
 /// stderr (the journal under systemd); the flags are accepted so existing units work.
@@ -68,6 +68,7 @@ fn init_logging(args: &DaemonArgs) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
 
@@ -243,6 +244,7 @@ async fn run_async(cfg: &ConfigArgs, args: &DaemonArgs) -> ExitCode {
                         t.abort();
                     }
                     policy = ScriptPolicy::from_config(&new);
+                    notifier.flush(Duration::ZERO).await;
                     notifier = Notifier::new(&new);
                     trackers = vrrp_scripts::spawn_trackers(&new, &policy, Arc::clone(&driver));
                 } else {
@@ -262,27 +264,11 @@ async fn run_async(cfg: &ConfigArgs, args: &DaemonArgs) -> ExitCode {
         t.abort();
     }
     driver.shutdown().await;
-    // notify_stop and friends: STOP scripts are waited for up to 1 s (keepalived §2.11).
-    let mut stop_scripts = Vec::new();
+    // notify_stop and friends; STOP scripts are waited for up to 1 s (keepalived §2.11).
     while let Ok(ev) = events.try_recv() {
-        let stop = matches!(
-            ev,
-            DriverEvent::Notify {
-                event: vrrp_fsm::NotifyEvent::Stop,
-                ..
-            }
-        );
-        let started = notifier.handle(&ev);
-        if stop {
-            stop_scripts.extend(started);
-        }
+        notifier.handle(&ev);
     }
-    let _ = tokio::time::timeout(Duration::from_secs(1), async {
-        for s in stop_scripts {
-            let _ = s.await;
-        }
-    })
-    .await;
+    notifier.flush(Duration::from_secs(1)).await;
     tracing::info!("stopped");
     ExitCode::SUCCESS
 }

@@ -56,6 +56,41 @@ pub(crate) struct Notifier {
     groups: HashMap<String, Scripts>,
     group_state: HashMap<String, NotifyEvent>,
     fifo: Option<std::path::PathBuf>,
+    /// One queue per instance or group: its scripts run one after the other, in the order of
+    /// the transitions (keepalived runs them concurrently, so their order is not guaranteed).
+    queues: HashMap<String, Queue>,
+}
+
+#[derive(Debug)]
+struct Queue {
+    tx: tokio::sync::mpsc::UnboundedSender<tokio::process::Command>,
+    worker: tokio::task::JoinHandle<()>,
+}
+
+/// How long a notify script may hold up the next one of the same instance.
+const SCRIPT_TURN: std::time::Duration = std::time::Duration::from_secs(5);
+
+fn queue() -> Queue {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<tokio::process::Command>();
+    let worker = tokio::spawn(async move {
+        while let Some(mut cmd) = rx.recv().await {
+            match cmd.spawn() {
+                Ok(mut child) => {
+                    if tokio::time::timeout(SCRIPT_TURN, child.wait())
+                        .await
+                        .is_err()
+                    {
+                        tracing::warn!("notify script still running after 5 s; not waiting for it");
+                        tokio::spawn(async move {
+                            let _ = child.wait().await;
+                        });
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "notify script failed to start"),
+            }
+        }
+    });
+    Queue { tx, worker }
 }
 
 fn fifo_path(items: &[RawItem]) -> Option<std::path::PathBuf> {
@@ -111,25 +146,32 @@ impl Notifier {
             groups,
             group_state: HashMap::new(),
             fifo: fifo_path(&config.global_defs.unsupported),
+            queues: HashMap::new(),
         }
     }
 
-    fn spawn(&self, s: &Script, extra: &[String]) -> Option<tokio::task::JoinHandle<()>> {
+    fn spawn(&mut self, key: &str, s: &Script, extra: &[String]) {
         match self.policy.script_command(s, extra) {
-            Ok(mut cmd) => match cmd.spawn() {
-                Ok(mut child) => Some(tokio::spawn(async move {
-                    let _ = child.wait().await;
-                })),
-                Err(e) => {
-                    tracing::warn!(script = %s.command, error = %e, "notify script failed to start");
-                    None
-                }
-            },
+            Ok(cmd) => {
+                let q = self.queues.entry(key.to_owned()).or_insert_with(queue);
+                let _ = q.tx.send(cmd);
+            }
             Err(e) => {
                 tracing::warn!(script = %s.command, error = %e, "notify script not run");
-                None
             }
         }
+    }
+
+    /// Waits until every queued script has finished, for at most `limit` (keepalived waits
+    /// up to 1 s for STOP scripts).
+    pub(crate) async fn flush(&mut self, limit: std::time::Duration) {
+        let workers: Vec<_> = self.queues.drain().map(|(_, q)| q.worker).collect();
+        let _ = tokio::time::timeout(limit, async {
+            for w in workers {
+                let _ = w.await;
+            }
+        })
+        .await;
     }
 
     fn write_fifo(&self, line: &str) {
@@ -147,18 +189,16 @@ impl Notifier {
         }
     }
 
-    fn fire(
-        &self,
-        kind: &str,
-        name: &str,
-        scripts: Option<&Scripts>,
-        event: NotifyEvent,
-        priority: u8,
-    ) -> Vec<tokio::task::JoinHandle<()>> {
-        let mut running = Vec::new();
+    fn fire(&mut self, kind: &str, name: &str, group: bool, event: NotifyEvent, priority: u8) {
+        let scripts = if group {
+            self.groups.get(name).cloned()
+        } else {
+            self.instances.get(name).cloned()
+        };
+        let key = format!("{kind} {name}");
         if let Some(sc) = scripts {
             if let Some(s) = sc.for_event(event) {
-                running.extend(self.spawn(s, &[]));
+                self.spawn(&key, s, &[]);
             }
             if let (Some(g), Some(word)) = (&sc.generic, state_word(event))
                 && event != NotifyEvent::MasterRxLowerPriority
@@ -169,17 +209,16 @@ impl Notifier {
                     word.to_owned(),
                     priority.to_string(),
                 ];
-                running.extend(self.spawn(g, &extra));
+                self.spawn(&key, g, &extra);
             }
         }
         if let Some(word) = state_word(event) {
             self.write_fifo(&format!("{kind} \"{name}\" {word} {priority}\n"));
         }
-        running
     }
 
-    /// Handles one driver event; returns the started scripts (STOP scripts are waited for).
-    pub(crate) fn handle(&mut self, ev: &DriverEvent) -> Vec<tokio::task::JoinHandle<()>> {
+    /// Handles one driver event: queues its scripts and writes the FIFO line.
+    pub(crate) fn handle(&mut self, ev: &DriverEvent) {
         let DriverEvent::Notify {
             instance,
             group,
@@ -187,23 +226,16 @@ impl Notifier {
             priority,
         } = ev
         else {
-            return Vec::new();
+            return;
         };
-        let mut running = self.fire(
-            "INSTANCE",
-            instance,
-            self.instances.get(instance),
-            *event,
-            priority.get(),
-        );
+        self.fire("INSTANCE", instance, false, *event, priority.get());
         if let Some(g) = group
             && state_word(*event).is_some()
             && *event != NotifyEvent::MasterRxLowerPriority
             && self.group_state.get(g) != Some(event)
         {
             self.group_state.insert(g.clone(), *event);
-            running.extend(self.fire("GROUP", g, self.groups.get(g), *event, 0));
+            self.fire("GROUP", g, true, *event, 0);
         }
-        running
     }
 }

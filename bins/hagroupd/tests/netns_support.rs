@@ -330,3 +330,22 @@ pub fn fetch(client: &Netns) -> String {
     .unwrap()
     .unwrap()
 }
+
+/// The last state a daemon's log reports: keepalived's "Entering X STATE" or hagroupd's
+/// "VRRP state change ... to=X" (logs are written in order, unlike notify scripts).
+pub fn log_state(d: &Daemon) -> Option<String> {
+    let text = d.log_text();
+    let mut last = None;
+    for l in text.lines() {
+        if let Some(i) = l.find("Entering ") {
+            if let Some(w) = l[i + 9..].split_whitespace().next() {
+                last = Some(w.to_owned());
+            }
+        } else if l.contains("VRRP state change") {
+            if let Some(w) = l.split_whitespace().find_map(|w| w.strip_prefix("to=")) {
+                last = Some(w.to_owned());
+            }
+        }
+    }
+    last
+}

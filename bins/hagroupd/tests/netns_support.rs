@@ -337,14 +337,14 @@ pub fn log_state(d: &Daemon) -> Option<String> {
     let text = d.log_text();
     let mut last = None;
     for l in text.lines() {
-        if let Some(i) = l.find("Entering ") {
-            if let Some(w) = l[i + 9..].split_whitespace().next() {
-                last = Some(w.to_owned());
-            }
-        } else if l.contains("VRRP state change") {
-            if let Some(w) = l.split_whitespace().find_map(|w| w.strip_prefix("to=")) {
-                last = Some(w.to_owned());
-            }
+        if let Some(i) = l.find("Entering ")
+            && let Some(w) = l[i + 9..].split_whitespace().next()
+        {
+            last = Some(w.to_owned());
+        } else if l.contains("VRRP state change")
+            && let Some(w) = l.split_whitespace().find_map(|w| w.strip_prefix("to="))
+        {
+            last = Some(w.to_owned());
         }
     }
     last

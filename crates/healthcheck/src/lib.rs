@@ -7,8 +7,25 @@
 //!   dynamic weights, quorum with hysteresis, sorry server, inhibit, `ha_suspend`, reload with
 //!   state carried over. It emits [`Event`]s, including the IPVS operations to apply.
 //! - `probes` (cargo feature `probes`, default): the tokio probes and a driver.
+//!
+//! # Where this crate differs from keepalived 2.2.7
+//!
+//! - HTTP_GET/SSL_GET check every `url` in one attempt (all must pass); keepalived checks one URL
+//!   per `delay_loop` unless `fast_recovery`. `regex` matching and `tls_compliant` are not
+//!   implemented (a TLS peer closing without close_notify is accepted, as keepalived does by
+//!   default), nor client certificates from the `SSL { }` block.
+//! - FILE_CHECK is polled every `delay_loop` rather than watched with inotify, is never retried,
+//!   and is down when `weight` is 0 and the value non-zero, or when value × weight would make the
+//!   real server's weight negative (our reading of keepalived's "fault" threshold).
+//! - MISC_CHECK with `misc_dynamic`: exit 0 resets the weight adjustment to 0.
+//! - UDP_CHECK without `payload` sends 16 zero bytes (keepalived sends random bytes).
+//! - PING_CHECK does not rewrite `net.ipv4.ping_group_range`; with CAP_NET_RAW it falls back to a
+//!   raw ICMP socket.
+//! - [`config::StartupPolicy::CheckFirst`] is an opt-in that keepalived does not have (issue
+//!   #2064): real servers enter the pool only after their checkers pass.
 
 pub mod config;
+pub mod http_wire;
 pub mod sched;
 
 pub use config::*;

@@ -1009,3 +1009,74 @@ async fn netns_genhash_digests_equal_keepalived() {
         theirs
     );
 }
+
+#[tokio::test]
+async fn misc_check_runs_as_script_user() {
+    let rs: SocketAddr = "192.0.2.1:80".parse().unwrap();
+    let t = Duration::from_secs(10);
+    let mut c = misc(
+        "[ \"$(id -u)\" = 65534 ] && [ \"$(id -g)\" = 65534 ]",
+        false,
+        t,
+    );
+    if let CheckerKind::Misc(m) = &mut c.kind {
+        m.user = Some((65534, 65534));
+    }
+    let r = run_probe(&c, rs, t).await;
+    // Root may switch users; anyone else gets a clean error.
+    let root = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|v| v.split_whitespace().nth(1).map(|e| e == "0"))
+        .unwrap();
+    if root {
+        assert_eq!(r.unwrap(), Outcome::Up);
+    } else {
+        assert!(matches!(r, Err(ProbeError::Script(_))));
+    }
+}
+
+// ---- the HTTP reader on arbitrary input ----
+
+/// Runs the HTTP reader over `response` as if a server had sent it.
+fn read_response(response: &[u8]) -> Result<healthcheck::probes::HttpResponseSummary, ProbeError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut stream = tokio::io::join(response, tokio::io::sink());
+        healthcheck::probes::http::get(&mut stream, b"GET / HTTP/1.0\r\n\r\n").await
+    })
+}
+
+proptest::proptest! {
+    #[test]
+    fn http_reader_never_panics(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..4096)) {
+        let _ = read_response(&data);
+    }
+
+    #[test]
+    fn http_reader_digest_matches_reference(
+        status in 100u16..600,
+        body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2000),
+        content_length in proptest::option::of(0usize..3000),
+        exact_spelling in proptest::prelude::any::<bool>(),
+    ) {
+        let mut response = format!("HTTP/1.1 {status} Whatever\r\nServer: x\r\n").into_bytes();
+        if let Some(cl) = content_length {
+            let name = if exact_spelling { "Content-Length" } else { "content-length" };
+            response.extend_from_slice(format!("{name}: {cl}\r\n").as_bytes());
+        }
+        response.extend_from_slice(b"\r\n");
+        response.extend_from_slice(&body);
+        let r = read_response(&response).unwrap();
+        let hashed = match content_length {
+            Some(cl) if exact_spelling => &body[..cl.min(body.len())],
+            _ => &body[..],
+        };
+        proptest::prop_assert_eq!(r.status, status);
+        proptest::prop_assert_eq!(r.digest, md5_hex(hashed));
+        proptest::prop_assert_eq!(r.body_len, hashed.len() as u64);
+    }
+}

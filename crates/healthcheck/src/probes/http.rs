@@ -14,6 +14,7 @@
 
 use super::{ProbeError, net, tls};
 use crate::config::{ConnectOptions, HttpCheck, HttpProtocol, TlsOptions, UrlCheck};
+use crate::http_wire::{find_header_end, parse_content_length, parse_status};
 use md5::{Digest, Md5};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -60,51 +61,6 @@ pub fn build_request(path: &str, protocol: HttpProtocol, host: &str) -> Vec<u8> 
     req.into_bytes()
 }
 
-fn find_header_end(buf: &[u8]) -> Option<usize> {
-    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
-}
-
-/// Parses the status code out of `HTTP/x.y NNN ...`.
-fn parse_status(header: &[u8]) -> Result<u16, ProbeError> {
-    let line_end = header
-        .windows(2)
-        .position(|w| w == b"\r\n")
-        .unwrap_or(header.len());
-    let line = header.get(..line_end).unwrap_or_default();
-    let bad = || {
-        ProbeError::BadResponse(format!(
-            "bad status line {:?}",
-            String::from_utf8_lossy(line)
-        ))
-    };
-    if !line.starts_with(b"HTTP/") {
-        return Err(bad());
-    }
-    let mut parts = line.split(|b| *b == b' ').filter(|p| !p.is_empty());
-    let _version = parts.next();
-    let code = parts.next().ok_or_else(bad)?;
-    if code.len() != 3 || !code.iter().all(u8::is_ascii_digit) {
-        return Err(bad());
-    }
-    std::str::from_utf8(code)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(bad)
-}
-
-/// keepalived's Content-Length: the exact spelling `Content-Length:`, digits only.
-fn parse_content_length(header: &[u8]) -> Option<u64> {
-    header.split(|b| *b == b'\n').skip(1).find_map(|line| {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let value = line.strip_prefix(b"Content-Length:")?;
-        let value = std::str::from_utf8(value).ok()?.trim_matches([' ', '\t']);
-        if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        value.parse().ok()
-    })
-}
-
 /// Reads, treating a TLS peer that closes without close_notify as end of stream (keepalived
 /// does the same unless `tls_compliant`).
 async fn read_some<S: AsyncRead + Unpin>(s: &mut S, buf: &mut [u8]) -> Result<usize, ProbeError> {
@@ -145,7 +101,7 @@ pub async fn get<S: AsyncRead + AsyncWrite + Unpin>(
         return Err(ProbeError::TooLarge(MAX_HEADER_BYTES));
     }
     let (header, rest) = buf.split_at(header_end);
-    let status = parse_status(header)?;
+    let status = parse_status(header).map_err(|e| ProbeError::BadResponse(e.to_string()))?;
     let limit = parse_content_length(header).unwrap_or(u64::MAX);
     let mut md5 = Md5::new();
     let mut hashed: u64 = 0;
@@ -286,27 +242,5 @@ mod tests {
             b"GET / HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nConnection: close\r\nHost: h\r\n\r\n"
         );
         assert_eq!(default_host("[::1]:8080".parse().unwrap()), "[::1]:8080");
-    }
-
-    #[test]
-    fn content_length_is_exact_spelling_and_digits_only() {
-        let h =
-            |s: &str| parse_content_length(format!("HTTP/1.0 200 OK\r\n{s}\r\n\r\n").as_bytes());
-        assert_eq!(h("Content-Length:  3"), Some(3));
-        assert_eq!(h("Content-Length: 0"), Some(0));
-        assert_eq!(h("content-length: 3"), None);
-        assert_eq!(h("CONTENT-LENGTH: 3"), None);
-        assert_eq!(h("Content-Length: 3x"), None);
-        assert_eq!(h("Content-Length: abc"), None);
-        assert_eq!(h("X: 1\r\nContent-Length: 3"), Some(3));
-    }
-
-    #[test]
-    fn status_line() {
-        assert_eq!(parse_status(b"HTTP/1.1 404 Not Found\r\n").unwrap(), 404);
-        assert_eq!(parse_status(b"HTTP/1.0 200\r\n").unwrap(), 200);
-        assert!(parse_status(b"HTTP/1.0 20\r\n").is_err());
-        assert!(parse_status(b"FOO 200 OK\r\n").is_err());
-        assert!(parse_status(b"HTTP/1.0 2000 OK\r\n").is_err());
     }
 }

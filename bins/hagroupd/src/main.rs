@@ -4,6 +4,7 @@
 mod config_cmd;
 mod daemon;
 mod genhash_cmd;
+mod ipvs_cmd;
 mod vrrp_config;
 mod vrrp_notify;
 mod vrrp_scripts;
@@ -36,6 +37,8 @@ enum Command {
     Demo,
     /// Print the MD5 digest of a URL's body, as keepalived's genhash (for HTTP_GET `digest`).
     Genhash(genhash_cmd::GenhashArgs),
+    /// The kernel's IPVS table: list, save, apply a keepalived.conf's virtual servers.
+    Ipvs(ipvs_cmd::IpvsArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Demo) => config_cmd::demo(DEMO_CONF),
         Some(Command::Genhash(args)) => genhash_cmd::run(&args),
+        Some(Command::Ipvs(args)) => ipvs_cmd::run(&args),
         None => daemon::run(&cli.config, &cli.daemon),
     }
 }

@@ -1751,7 +1751,16 @@ impl<'a> Lower<'a> {
             log_all_failures: false,
         };
         let mut local = Inherit::default();
-        let mut http = HttpCheck {
+        // Checker-specific settings are built lazily: most checkers are TCP_CHECKs.
+        let mut http: Option<HttpCheck> = None;
+        let mut misc = MiscCheck { misc_path: None, misc_timeout: Duration::ZERO, misc_dynamic: false, user: None };
+        let mut misc_timeout = None;
+        let mut smtp: Option<SmtpCheck> = None;
+        let mut dns: Option<DnsCheck> = None;
+        let mut udp = UdpCheck { payload: None, require_reply: None, min_reply_length: 0, max_reply_length: 255 };
+        let mut file = FileCheck { track_file: None, weight: None, reverse: false };
+        let mut bfd = BfdCheck { name: None };
+        let new_http = || HttpCheck {
             urls: Vec::new(),
             http_protocol: "1.0".into(),
             virtualhost: None,
@@ -1760,13 +1769,8 @@ impl<'a> Lower<'a> {
             sni_name: None,
             tls_compliant: false,
         };
-        let mut misc = MiscCheck { misc_path: None, misc_timeout: Duration::ZERO, misc_dynamic: false, user: None };
-        let mut misc_timeout = None;
-        let mut smtp = SmtpCheck { helo_name: "smtpchecker.keepalived.org".into() };
-        let mut dns = DnsCheck { query_type: "SOA".into(), name: ".".into() };
-        let mut udp = UdpCheck { payload: None, require_reply: None, min_reply_length: 0, max_reply_length: 255 };
-        let mut file = FileCheck { track_file: None, weight: None, reverse: false };
-        let mut bfd = BfdCheck { name: None };
+        let new_smtp = || SmtpCheck { helo_name: "smtpchecker.keepalived.org".into() };
+        let new_dns = || DnsCheck { query_type: "SOA".into(), name: ".".into() };
         let common_connect = !matches!(k, "MISC_CHECK" | "FILE_CHECK" | "BFD_CHECK");
         let common_timing = !matches!(k, "FILE_CHECK" | "BFD_CHECK");
         let specific: &[&str] = match k {
@@ -1828,7 +1832,7 @@ impl<'a> Lower<'a> {
             match (k, ck) {
                 ("HTTP_GET" | "SSL_GET", "url") => {
                     if let Some(u) = self.url(c) {
-                        http.urls.push(u);
+                        http.get_or_insert_with(new_http).urls.push(u);
                     }
                 }
                 ("HTTP_GET" | "SSL_GET", "nb_get_retry") => {
@@ -1838,22 +1842,30 @@ impl<'a> Lower<'a> {
                 ("HTTP_GET" | "SSL_GET", "http_protocol") => {
                     if let Some(w) = self.arg1(c) {
                         match w.s {
-                            "1.0" | "1.0C" | "1.1" => http.http_protocol = w.s.to_owned(),
-                            "1.0c" => http.http_protocol = "1.0C".into(),
+                            "1.0" | "1.0C" | "1.1" => http.get_or_insert_with(new_http).http_protocol = w.s.to_owned(),
+                            "1.0c" => http.get_or_insert_with(new_http).http_protocol = "1.0C".into(),
                             _ => self.warn(DiagKind::InvalidValue, c, Some(w), format!("unknown http_protocol `{}`", w.s)),
                         }
                     }
                 }
-                ("HTTP_GET" | "SSL_GET", "virtualhost") => http.virtualhost = self.string(c),
-                ("HTTP_GET" | "SSL_GET", "fast_recovery") => http.fast_recovery = self.flag(c).unwrap_or(true),
-                ("HTTP_GET" | "SSL_GET", "enable_sni") => http.enable_sni = self.flag(c).unwrap_or(true),
-                ("HTTP_GET" | "SSL_GET", "sni_name") => http.sni_name = self.string(c),
-                ("HTTP_GET" | "SSL_GET", "tls_compliant") => http.tls_compliant = self.flag(c).unwrap_or(true),
+                ("HTTP_GET" | "SSL_GET", "virtualhost") => http.get_or_insert_with(new_http).virtualhost = self.string(c),
+                ("HTTP_GET" | "SSL_GET", "fast_recovery") => {
+                    http.get_or_insert_with(new_http).fast_recovery = self.flag(c).unwrap_or(true);
+                }
+                ("HTTP_GET" | "SSL_GET", "enable_sni") => http.get_or_insert_with(new_http).enable_sni = self.flag(c).unwrap_or(true),
+                ("HTTP_GET" | "SSL_GET", "sni_name") => http.get_or_insert_with(new_http).sni_name = self.string(c),
+                ("HTTP_GET" | "SSL_GET", "tls_compliant") => {
+                    http.get_or_insert_with(new_http).tls_compliant = self.flag(c).unwrap_or(true);
+                }
                 ("MISC_CHECK", "misc_path") => misc.misc_path = self.script(c),
                 ("MISC_CHECK", "misc_timeout") => misc_timeout = self.timer(c, 1, u64::from(u32::MAX)),
                 ("MISC_CHECK", "misc_dynamic") => misc.misc_dynamic = true,
                 ("MISC_CHECK", "user") => misc.user = self.script_user(c),
-                ("SMTP_CHECK", "helo_name") => smtp.helo_name = self.string(c).unwrap_or(smtp.helo_name),
+                ("SMTP_CHECK", "helo_name") => {
+                    if let Some(h) = self.string(c) {
+                        smtp = Some(SmtpCheck { helo_name: h });
+                    }
+                }
                 ("SMTP_CHECK", "host") => {
                     self.d(
                         Severity::Warning,
@@ -1868,13 +1880,17 @@ impl<'a> Lower<'a> {
                     if let Some(w) = self.arg1(c) {
                         let t = w.s.to_ascii_uppercase();
                         if ["A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA", "RRSIG", "DNSKEY"].contains(&t.as_str()) {
-                            dns.query_type = t;
+                            dns.get_or_insert_with(new_dns).query_type = t;
                         } else {
                             self.warn(DiagKind::InvalidValue, c, Some(w), format!("unknown DNS type `{}`", w.s));
                         }
                     }
                 }
-                ("DNS_CHECK", "name") => dns.name = self.string(c).unwrap_or(dns.name),
+                ("DNS_CHECK", "name") => {
+                    if let Some(name) = self.string(c) {
+                        dns.get_or_insert_with(new_dns).name = name;
+                    }
+                }
                 ("UDP_CHECK", "payload") => udp.payload = self.string(c),
                 ("UDP_CHECK", "require_reply") => {
                     udp.require_reply = Some(args(c).first().map(|w| w.s.to_owned()).unwrap_or_default());
@@ -1919,6 +1935,7 @@ impl<'a> Lower<'a> {
         ch.kind = match k {
             "TCP_CHECK" => CheckerKind::Tcp,
             "HTTP_GET" | "SSL_GET" => {
+                let mut http = http.unwrap_or_else(new_http);
                 if http.urls.is_empty() {
                     self.warn(DiagKind::Missing, n, None, format!("{k} has no url block - checker ignored"));
                     return None;
@@ -1936,8 +1953,8 @@ impl<'a> Lower<'a> {
                 misc.misc_timeout = misc_timeout.unwrap_or(ch.delay_loop);
                 CheckerKind::Misc(misc)
             }
-            "SMTP_CHECK" => CheckerKind::Smtp(smtp),
-            "DNS_CHECK" => CheckerKind::Dns(dns),
+            "SMTP_CHECK" => CheckerKind::Smtp(smtp.unwrap_or_else(new_smtp)),
+            "DNS_CHECK" => CheckerKind::Dns(dns.unwrap_or_else(new_dns)),
             "UDP_CHECK" => CheckerKind::Udp(udp),
             "PING_CHECK" => CheckerKind::Ping,
             "FILE_CHECK" => {

@@ -120,7 +120,11 @@ fn decomment(raw: &str) -> (Cow<'_, str>, usize, bool, Option<usize>) {
 }
 
 /// [`decomment`] for expanded text (no diagnostics, no offsets).
-fn decomment_str(s: &str) -> String {
+fn decomment_str(s: String) -> String {
+    if !s.contains(['#', '!']) {
+        // Only comments change expanded text here; trimming happens when lines are split.
+        return s;
+    }
     s.split('\n').map(|l| decomment(l).0.into_owned()).collect::<Vec<_>>().join("\n")
 }
 
@@ -769,7 +773,7 @@ impl<'a> Pre<'a> {
                 break;
             }
             changed_any = true;
-            let next = decomment_str(&next);
+            let next = decomment_str(next);
             if next.len() > self.max_line_len {
                 self.diag(
                     Severity::Error,

@@ -164,6 +164,7 @@ impl VirtualRouter {
     // ----- accessors ------------------------------------------------------------------
 
     /// The current state (RFC 9568 §6.2).
+    #[inline]
     pub fn state(&self) -> State {
         self.state
     }
@@ -259,6 +260,7 @@ impl VirtualRouter {
     // ----- the quinn-proto-shaped interface --------------------------------------------
 
     /// The next action to perform, in order; `None` when drained.
+    #[inline]
     pub fn poll_action(&mut self) -> Option<Action> {
         self.actions.pop_front()
     }
@@ -266,6 +268,7 @@ impl VirtualRouter {
     /// The earliest instant at which [`VirtualRouter::handle_timeout`] must be called, if any
     /// timer is armed (Adver_Timer in Master, Master_Down_Timer and the preempt-delay window in
     /// Backup, GARP bursts, the start-up delay).
+    #[inline]
     pub fn poll_timeout(&self) -> Option<Instant> {
         let mut t = self.startup_timer;
         for c in [
@@ -461,8 +464,10 @@ impl VirtualRouter {
             return;
         }
         let ours = &self.config.virtual_addresses;
-        let same =
-            adv.addresses.len() == ours.len() && adv.addresses.iter().all(|a| ours.contains(a));
+        // Same order is the common case; any order is accepted.
+        let same = adv.addresses == *ours
+            || (adv.addresses.len() == ours.len()
+                && adv.addresses.iter().all(|a| ours.contains(a)));
         if !same {
             self.counters.address_list_mismatch += 1;
         }

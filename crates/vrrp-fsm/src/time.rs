@@ -50,6 +50,13 @@ impl Instant {
     }
 
     /// `self + micros` microseconds, saturating.
+    #[inline]
+    pub const fn saturating_add_us(self, micros: u64) -> Instant {
+        Instant(self.0.saturating_add(micros))
+    }
+
+    /// `self + micros` microseconds, saturating.
+    #[inline]
     pub(crate) const fn plus_us(self, micros: u64) -> Instant {
         Instant(self.0.saturating_add(micros))
     }

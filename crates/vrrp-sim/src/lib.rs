@@ -36,7 +36,7 @@ use std::collections::BinaryHeap;
 use vrrp_fsm::{
     Action, ConfigError, Event, EventError, Instant, Reason, RouterConfig, State, VirtualRouter,
 };
-use vrrp_proto::{AdvertInterval, Advertisement, Auth, Priority, Version, Vrid};
+use vrrp_proto::{AdvertInterval, Advertisement, Priority, Version, Vrid};
 
 /// Where virtual time starts (so that negative clock offsets stay representable).
 pub const EPOCH: Instant = Instant::from_micros(1_000_000_000_000);
@@ -66,6 +66,24 @@ impl Default for LinkParams {
     }
 }
 
+/// A link as the simulator keeps it (latency in whole microseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Link {
+    latency_us: u64,
+    loss_ppm: u32,
+    up: bool,
+}
+
+impl From<LinkParams> for Link {
+    fn from(p: LinkParams) -> Self {
+        Link {
+            latency_us: u64::try_from(p.latency.as_micros()).unwrap_or(u64::MAX),
+            loss_ppm: p.loss_ppm,
+            up: p.up,
+        }
+    }
+}
+
 /// Simulation settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SimConfig {
@@ -76,7 +94,6 @@ pub struct SimConfig {
     /// Record every advert in [`Sim::packets`] (costs memory on long runs).
     pub record_packets: bool,
 }
-
 
 /// What happened to one advert on one link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,18 +162,23 @@ impl core::fmt::Display for SimError {
 
 impl std::error::Error for SimError {}
 
+/// An advert in flight. Kept small: the heap moves these around. The auth data and the
+/// address list come from the sender's configuration at delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Delivery {
     at: Instant,
     seq: u64,
-    from: usize,
-    to: usize,
-    priority: u8,
+    from: u32,
+    /// The receiver when `mask` is zero.
+    to: u32,
+    /// Receivers `j` with bit `j` set, all arriving at `at` (one heap entry per advert on a
+    /// LAN with uniform latency).
+    mask: u64,
+    record: u32,
     interval: AdvertInterval,
+    priority: u8,
     version: Version,
     vrid: Vrid,
-    auth: Auth,
-    record: usize,
 }
 
 impl Ord for Delivery {
@@ -200,9 +222,9 @@ impl Rng {
 pub struct Sim {
     now: Instant,
     nodes: Vec<Node>,
-    /// `links[from][to]`.
-    links: Vec<Vec<LinkParams>>,
-    default_link: LinkParams,
+    /// `links[from * n + to]`.
+    links: Vec<Link>,
+    default_link: Link,
     queue: BinaryHeap<Delivery>,
     seq: u64,
     rng: Rng,
@@ -221,7 +243,7 @@ impl Sim {
             now: EPOCH,
             nodes: Vec::new(),
             links: Vec::new(),
-            default_link: config.default_link,
+            default_link: config.default_link.into(),
             queue: BinaryHeap::new(),
             seq: 0,
             rng: Rng(config.seed),
@@ -246,10 +268,18 @@ impl Sim {
         offset_us: i64,
     ) -> Result<NodeId, SimError> {
         let id = self.nodes.len();
-        for row in &mut self.links {
-            row.push(self.default_link);
+        let n = id + 1;
+        let mut links = vec![self.default_link; n * n];
+        for from in 0..id {
+            for to in 0..id {
+                if let (Some(new), Some(old)) =
+                    (links.get_mut(from * n + to), self.links.get(from * id + to))
+                {
+                    *new = *old;
+                }
+            }
         }
-        self.links.push(vec![self.default_link; id + 1]);
+        self.links = links;
         self.nodes.push(Node {
             config: config.clone(),
             router: None,
@@ -320,9 +350,17 @@ impl Sim {
 
     /// Sets the parameters of the link `from → to`.
     pub fn set_link(&mut self, from: NodeId, to: NodeId, params: LinkParams) {
-        if let Some(l) = self.links.get_mut(from.0).and_then(|r| r.get_mut(to.0)) {
-            *l = params;
+        if let Some(l) = self.link_mut(from.0, to.0) {
+            *l = params.into();
         }
+    }
+
+    fn link_mut(&mut self, from: usize, to: usize) -> Option<&mut Link> {
+        let n = self.nodes.len();
+        if from >= n || to >= n {
+            return None;
+        }
+        self.links.get_mut(from * n + to)
     }
 
     /// Sets both directions between `a` and `b`.
@@ -333,17 +371,16 @@ impl Sim {
 
     /// Sets every link's latency and loss, keeping partitions.
     pub fn set_all_links(&mut self, latency: Duration, loss_ppm: u32) {
-        for row in &mut self.links {
-            for l in row {
-                l.latency = latency;
-                l.loss_ppm = loss_ppm;
-            }
+        let latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+        for l in &mut self.links {
+            l.latency_us = latency_us;
+            l.loss_ppm = loss_ppm;
         }
     }
 
     /// Blocks `from → to` (a one-way partition).
     pub fn partition_oneway(&mut self, from: NodeId, to: NodeId) {
-        if let Some(l) = self.links.get_mut(from.0).and_then(|r| r.get_mut(to.0)) {
+        if let Some(l) = self.link_mut(from.0, to.0) {
             l.up = false;
         }
     }
@@ -365,10 +402,8 @@ impl Sim {
 
     /// Removes every partition (latency and loss stay).
     pub fn heal_all(&mut self) {
-        for row in &mut self.links {
-            for l in row {
-                l.up = true;
-            }
+        for l in &mut self.links {
+            l.up = true;
         }
     }
 
@@ -484,11 +519,6 @@ impl Sim {
         Instant::from_micros(global.as_micros().saturating_add_signed(off))
     }
 
-    fn global(&self, i: usize, local: Instant) -> Instant {
-        let off = self.nodes.get(i).map_or(0, |n| n.offset_us);
-        Instant::from_micros(local.as_micros().saturating_add_signed(-off))
-    }
-
     fn fire_timer(&mut self, i: usize) {
         let local = self.local(i, self.now);
         if let Some(r) = self.nodes.get_mut(i).and_then(|n| n.router.as_mut()) {
@@ -499,71 +529,86 @@ impl Sim {
     }
 
     fn deliver(&mut self, d: Delivery) {
-        let local = self.local(d.to, self.now);
-        let Some(from_addr) = self.nodes.get(d.from).map(|n| n.config.primary_address) else {
+        let from = d.from as usize;
+        let Some(src) = self.nodes.get(from) else {
             return;
         };
-        let alive = self.nodes.get(d.to).is_some_and(|n| n.router.is_some());
-        if !alive {
-            if let Some(p) = self.packets.get_mut(d.record) {
-                p.fate = Fate::ReceiverDown;
-            }
-            return;
-        }
-        if let Some(p) = self.packets.get_mut(d.record) {
-            p.fate = Fate::Delivered(self.now);
-        }
+        let (from_addr, auth) = (src.config.primary_address, src.config.auth);
         let adv = self.scratch.get_or_insert_with(|| Advertisement {
             version: d.version,
             vrid: d.vrid,
             priority: Priority(d.priority),
             interval: d.interval,
-            auth: d.auth,
+            auth,
             addresses: Vec::new(),
         });
         adv.version = d.version;
         adv.vrid = d.vrid;
         adv.priority = Priority(d.priority);
         adv.interval = d.interval;
-        adv.auth = d.auth;
-        if let Some(src) = self.nodes.get(d.from)
-            && adv.addresses != src.config.virtual_addresses
-        {
+        adv.auth = auth;
+        if adv.addresses != src.config.virtual_addresses {
             adv.addresses.clone_from(&src.config.virtual_addresses);
         }
-        if let Some(r) = self.nodes.get_mut(d.to).and_then(|n| n.router.as_mut())
+        if d.mask == 0 {
+            self.deliver_one(d.to as usize, from_addr, d.record as usize);
+        } else {
+            let mut mask = d.mask;
+            while mask != 0 {
+                let to = mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                self.deliver_one(to, from_addr, usize::MAX);
+            }
+        }
+    }
+
+    fn deliver_one(&mut self, to: usize, from_addr: core::net::IpAddr, record: usize) {
+        let local = self.local(to, self.now);
+        let alive = self.nodes.get(to).is_some_and(|n| n.router.is_some());
+        if let Some(p) = self.packets.get_mut(record) {
+            p.fate = if alive {
+                Fate::Delivered(self.now)
+            } else {
+                Fate::ReceiverDown
+            };
+        }
+        if let Some(r) = self.nodes.get_mut(to).and_then(|n| n.router.as_mut())
             && let Some(adv) = self.scratch.as_ref()
         {
             // Discards are counted by the router; the simulator does not care.
             let _ = r.handle_advert(local, from_addr, adv);
             self.events_processed += 1;
+            self.after_input(to);
         }
-        self.after_input(d.to);
     }
 
     /// Drains a router's actions and refreshes its timer.
     fn after_input(&mut self, i: usize) {
-        loop {
-            let Some(node) = self.nodes.get_mut(i) else {
-                return;
-            };
-            let Some(r) = node.router.as_mut() else {
-                node.next_timer = None;
-                return;
-            };
-            let Some(action) = r.poll_action() else {
-                let t = r.poll_timeout();
-                let g = t.map(|t| self.global(i, t));
-                if let Some(n) = self.nodes.get_mut(i) {
-                    n.next_timer = g;
-                }
-                return;
-            };
+        let now = self.now;
+        let Some(node) = self.nodes.get_mut(i) else {
+            return;
+        };
+        let Some(r) = node.router.as_mut() else {
+            node.next_timer = None;
+            return;
+        };
+        // Adverts to send, collected while the router is borrowed.
+        let mut sends = [0u8; 4];
+        let mut n_sends = 0usize;
+        let mut more: Vec<u8> = Vec::new();
+        while let Some(action) = r.poll_action() {
             match action {
-                Action::SendAdvert { priority } => self.send(i, priority),
+                Action::SendAdvert { priority } => {
+                    if let Some(slot) = sends.get_mut(n_sends) {
+                        *slot = priority.get();
+                        n_sends += 1;
+                    } else {
+                        more.push(priority.get());
+                    }
+                }
                 Action::StateChanged { from, to, reason } => {
                     self.transitions.push(TransitionRecord {
-                        time: self.now,
+                        time: now,
                         node: NodeId(i),
                         from,
                         to,
@@ -573,34 +618,42 @@ impl Sim {
                 _ => {}
             }
         }
+        let off = node.offset_us;
+        node.next_timer = r
+            .poll_timeout()
+            .map(|t| Instant::from_micros(t.as_micros().saturating_add_signed(-off)));
+        for p in sends.into_iter().take(n_sends).chain(more) {
+            self.send(i, Priority(p));
+        }
     }
 
     fn send(&mut self, i: usize, priority: Priority) {
+        let n = self.nodes.len();
         let Some(node) = self.nodes.get(i) else {
             return;
         };
         let cfg = &node.config;
-        let (version, vrid, interval, auth) =
-            (cfg.version, cfg.vrid, cfg.advert_interval, cfg.auth);
+        let (version, vrid, interval) = (cfg.version, cfg.vrid, cfg.advert_interval);
         let unicast = !cfg.unicast_peers.is_empty();
-        for j in 0..self.nodes.len() {
+        let mut group: Option<Delivery> = None;
+        for j in 0..n {
             if j == i {
                 continue;
             }
             if unicast {
                 let peer = self.nodes.get(j).map(|n| n.config.primary_address);
-                if !peer.is_some_and(|p| {
+                let is_peer = peer.is_some_and(|p| {
                     self.nodes
                         .get(i)
                         .is_some_and(|n| n.config.unicast_peers.contains(&p))
-                }) {
+                });
+                if !is_peer {
                     continue;
                 }
             }
             let link = self
                 .links
-                .get(i)
-                .and_then(|r| r.get(j))
+                .get(i * n + j)
                 .copied()
                 .unwrap_or(self.default_link);
             let fate = if !link.up {
@@ -612,33 +665,51 @@ impl Sim {
             } else {
                 None
             };
+            let at = self.now.saturating_add_us(link.latency_us);
             let record = if self.record_packets {
                 self.packets.push(PacketRecord {
                     sent: self.now,
                     from: NodeId(i),
                     to: NodeId(j),
                     priority,
-                    fate: fate.unwrap_or(Fate::Delivered(self.now + link.latency)),
+                    fate: fate.unwrap_or(Fate::Delivered(at)),
                 });
-                self.packets.len() - 1
+                u32::try_from(self.packets.len() - 1).unwrap_or(u32::MAX)
             } else {
-                usize::MAX
+                u32::MAX
             };
-            if fate.is_none() {
-                self.seq += 1;
-                self.queue.push(Delivery {
-                    at: self.now + link.latency,
-                    seq: self.seq,
-                    from: i,
-                    to: j,
-                    priority: priority.get(),
-                    interval,
-                    version,
-                    vrid,
-                    auth,
-                    record,
-                });
+            if fate.is_some() {
+                continue;
             }
+            let groupable = !self.record_packets && j < 64;
+            if groupable && let Some(g) = group.as_mut().filter(|g| g.at == at) {
+                g.mask |= 1 << j;
+                continue;
+            }
+            if let Some(g) = group.take() {
+                self.queue.push(g);
+            }
+            self.seq += 1;
+            let d = Delivery {
+                at,
+                seq: self.seq,
+                from: i as u32,
+                to: j as u32,
+                mask: if groupable { 1 << j } else { 0 },
+                record,
+                interval,
+                priority: priority.get(),
+                version,
+                vrid,
+            };
+            if groupable {
+                group = Some(d);
+            } else {
+                self.queue.push(d);
+            }
+        }
+        if let Some(g) = group {
+            self.queue.push(g);
         }
     }
 }

@@ -622,7 +622,12 @@ impl Sim {
         node.next_timer = r
             .poll_timeout()
             .map(|t| Instant::from_micros(t.as_micros().saturating_add_signed(-off)));
-        for p in sends.into_iter().take(n_sends).chain(more) {
+        for k in 0..n_sends {
+            if let Some(&p) = sends.get(k) {
+                self.send(i, Priority(p));
+            }
+        }
+        for p in more {
             self.send(i, Priority(p));
         }
     }

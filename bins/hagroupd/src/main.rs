@@ -3,6 +3,7 @@
 
 mod config_cmd;
 mod daemon;
+mod demo;
 mod genhash_cmd;
 mod ipvs_cmd;
 mod vrrp_config;
@@ -51,7 +52,7 @@ fn main() -> ExitCode {
         return code;
     }
     match cli.command {
-        Some(Command::Demo) => config_cmd::demo(DEMO_CONF),
+        Some(Command::Demo) => demo::run(DEMO_CONF),
         Some(Command::Genhash(args)) => genhash_cmd::run(&args),
         Some(Command::Ipvs(args)) => ipvs_cmd::run(&args),
         None => daemon::run(&cli.config, &cli.daemon),

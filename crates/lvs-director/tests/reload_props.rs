@@ -7,15 +7,18 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use healthcheck::PoolOptions;
-use ipvs_netlink::{Desired, Op, plan};
+use ipvs_netlink::{Desired, Op};
 use lvs_director::{Director, DirectorConfig};
 use proptest::prelude::*;
 
 /// A small model of a configuration: virtual servers (by their last address octet) with a
 /// scheduler and at least one real server (by last octet) with weights.
+/// (last octet, scheduler, real servers as (last octet, weight)).
+type VsModel = (u8, &'static str, Vec<(u8, u32)>);
+
 #[derive(Debug, Clone)]
 struct Model {
-    vs: Vec<(u8, &'static str, Vec<(u8, u32)>)>,
+    vs: Vec<VsModel>,
 }
 
 const SCHEDS: [&str; 3] = ["rr", "wrr", "wlc"];

@@ -31,8 +31,14 @@ fuzz_target!(|data: &[u8]| {
     c.strict_mode = flags & 4 != 0;
     c.accept = flags & 8 == 0;
     c.preempt_delay = Duration::from_millis(u64::from(flags >> 5) * 300);
-    c.trackers = vec![TrackerConfig::new("t", TrackerKind::Script, i32::from(*p as i8) / 2)];
-    let Ok(mut r) = VirtualRouter::new(c.clone(), Instant::ZERO) else { return };
+    c.trackers = vec![TrackerConfig::new(
+        "t",
+        TrackerKind::Script,
+        i32::from(*p as i8) / 2,
+    )];
+    let Ok(mut r) = VirtualRouter::new(c.clone(), Instant::ZERO) else {
+        return;
+    };
     let mut now = Instant::ZERO;
     let mut vips = false;
     for chunk in rest.chunks(3) {
@@ -44,7 +50,10 @@ fuzz_target!(|data: &[u8]| {
                     now = now.max(t);
                 }
                 r.handle_timeout(now);
-                assert!(r.poll_timeout().is_none_or(|t| t > now), "a due timer survived");
+                assert!(
+                    r.poll_timeout().is_none_or(|t| t > now),
+                    "a due timer survived"
+                );
             }
             3 | 4 | 5 => {
                 let adv = Advertisement {
@@ -62,11 +71,25 @@ fuzz_target!(|data: &[u8]| {
                 let _ = r.handle_advert(now, addr(a >> 5), &adv);
             }
             6 => {
-                let status = if a & 1 != 0 { TrackerStatus::Up } else { TrackerStatus::Value(i64::from(b as i8)) };
-                let _ = r.handle_event(now, Event::Tracker { index: usize::from(a >> 6), status });
+                let status = if a & 1 != 0 {
+                    TrackerStatus::Up
+                } else {
+                    TrackerStatus::Value(i64::from(b as i8))
+                };
+                let _ = r.handle_event(
+                    now,
+                    Event::Tracker {
+                        index: usize::from(a >> 6),
+                        status,
+                    },
+                );
             }
             7 => {
-                let ev = if a & 1 != 0 { Event::InterfaceUp } else { Event::InterfaceDown };
+                let ev = if a & 1 != 0 {
+                    Event::InterfaceUp
+                } else {
+                    Event::InterfaceDown
+                };
                 let _ = r.handle_event(now, ev);
             }
             8 => {
@@ -84,7 +107,9 @@ fuzz_target!(|data: &[u8]| {
                 if a & 2 != 0 {
                     n.virtual_addresses.push(addr(101));
                 }
-                if r.handle_event(now, Event::Reload(Box::new(n.clone()))).is_ok() {
+                if r.handle_event(now, Event::Reload(Box::new(n.clone())))
+                    .is_ok()
+                {
                     c = n;
                 }
             }

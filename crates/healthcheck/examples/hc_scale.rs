@@ -27,6 +27,17 @@ fn cpu_time() -> Duration {
     Duration::from_millis(ticks * 10)
 }
 
+/// Time this (main, runtime) thread spent runnable but waiting for a CPU.
+fn run_delay() -> Duration {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+    let ns = stat
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    Duration::from_nanos(ns)
+}
+
 async fn serve(tcp: usize, http: usize, portfile: &str) {
     let mut lines = String::new();
     for kind in (0..tcp).map(|_| false).chain((0..http).map(|_| true)) {
@@ -104,17 +115,18 @@ async fn check(portfile: &str, seconds: u64) {
     let stop = async move {
         tokio::time::sleep(warmup).await;
         let c0 = cpu_time();
+        let r0 = run_delay();
         let t0 = std::time::Instant::now();
         tokio::time::sleep(measure).await;
-        let _ = cpu_tx.send((cpu_time() - c0, t0.elapsed()));
+        let _ = cpu_tx.send((cpu_time() - c0, t0.elapsed(), run_delay() - r0));
     };
     let (_pool, stats) = driver.run(tx, stop).await;
-    let (cpu, wall) = cpu_rx.await.unwrap();
+    let (cpu, wall, waited) = cpu_rx.await.unwrap();
     let events = events.await.unwrap();
     // Lag samples of the measured window only: drop the warm-up's share.
     let mut s = stats.clone();
-    let skip = (s.lag_micros.len() as f64 * warmup.as_secs_f64()
-        / (warmup + measure).as_secs_f64()) as usize;
+    let skip = (s.lag_micros.len() as f64 * warmup.as_secs_f64() / (warmup + measure).as_secs_f64())
+        as usize;
     s.lag_micros.drain(..skip.min(s.lag_micros.len()));
     println!("checkers {n}");
     println!("checks_started {}", stats.checks_started);
@@ -129,6 +141,10 @@ async fn check(portfile: &str, seconds: u64) {
     println!(
         "cpu_share_of_one_core {:.1}%",
         100.0 * cpu.as_secs_f64() / wall.as_secs_f64()
+    );
+    println!(
+        "runnable_but_waiting_for_cpu {:.1}%",
+        100.0 * waited.as_secs_f64() / wall.as_secs_f64()
     );
     for (name, q) in [("p50", 0.5), ("p99", 0.99), ("max", 1.0)] {
         println!(

@@ -204,6 +204,19 @@ impl DirectorConfig {
         })
     }
 
+    /// A configuration without any virtual server.
+    #[must_use]
+    pub fn empty() -> Self {
+        DirectorConfig {
+            virtual_servers: Vec::new(),
+            health: Vec::new(),
+            timeouts: None,
+            flush_at_start: false,
+            flush_on_stop: false,
+            warnings: Vec::new(),
+        }
+    }
+
     /// Every IPVS service key the configuration names.
     pub fn service_keys(&self) -> impl Iterator<Item = ServiceKey> + '_ {
         self.virtual_servers

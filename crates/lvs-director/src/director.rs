@@ -153,6 +153,12 @@ impl Director {
         self.keys.contains(key) || self.retired.contains(key)
     }
 
+    /// Every service the director owns (see [`Director::owns`]).
+    #[must_use]
+    pub fn owned_keys(&self) -> HashSet<ServiceKey> {
+        self.keys.union(&self.retired).copied().collect()
+    }
+
     /// The part of a kernel table the director owns.
     #[must_use]
     pub fn owned_view(&self, kernel: &Desired) -> Desired {

@@ -28,6 +28,8 @@
 pub mod convert;
 pub mod director;
 pub mod error;
+#[cfg(feature = "runtime")]
+pub mod runner;
 
 pub use convert::{DestSpec, DirectorConfig, VsSpec};
 pub use director::{Director, RealServerStatus};

@@ -1,0 +1,413 @@
+//! Runs a [`Director`] on tokio (cargo feature `runtime`): the health probes on tokio tasks,
+//! and one worker thread that owns the IPVS netlink socket and keeps the owned part of the
+//! kernel table equal to the desired table.
+//!
+//! - Start: `lvs_flush` flushes the whole table; `lvs_timeouts` are set; then the kernel table
+//!   is read and only the difference applied, so services already right are adopted (live
+//!   connections survive a daemon restart) and services the configuration does not name are
+//!   left alone.
+//! - Health results that change the table trigger a reconcile (coalesced: one at a time, the
+//!   latest desired table wins).
+//! - Reload: [`Handle::reload`] with an already validated [`DirectorConfig`]; state of unchanged
+//!   real servers and checkers is carried, and only the difference is applied.
+//! - Stop: [`Handle::stop`] removes the owned services, or flushes the table with
+//!   `lvs_flush_on_stop`, unless the handle was told to leave the table in place
+//!   (keepalived's `-I/--dont-release-ipvs`).
+
+use std::collections::HashSet;
+use std::sync::mpsc as std_mpsc;
+use std::time::Duration;
+
+use healthcheck::{CheckerId, Event, Outcome, PoolOptions};
+use ipvs_netlink::{Client, Desired, Error as IpvsError, Op, ServiceKey, Timeouts, apply, plan};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use crate::convert::DirectorConfig;
+use crate::director::{Director, RealServerStatus};
+
+/// How the runner behaves.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunnerOptions {
+    /// Leave the IPVS table in place on stop (keepalived's `-I/--dont-release-ipvs`).
+    pub dont_release: bool,
+    /// Seed of the checkers' start spreading.
+    pub seed: u64,
+    /// Health-check pool options.
+    pub pool: PoolOptions,
+}
+
+/// What the IPVS worker last did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Operations sent.
+    pub ops: usize,
+    /// Operations the kernel refused, as `ipvsadm` lines with the error.
+    pub failed: Vec<String>,
+}
+
+enum Cmd {
+    Reload(Box<DirectorConfig>, oneshot::Sender<SyncReport>),
+    Status(oneshot::Sender<Vec<RealServerStatus>>),
+    Stop(oneshot::Sender<()>),
+}
+
+/// Controls a running director.
+#[derive(Debug)]
+pub struct Handle {
+    tx: mpsc::UnboundedSender<Cmd>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Cmd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Cmd::Reload(..) => "Reload",
+            Cmd::Status(_) => "Status",
+            Cmd::Stop(_) => "Stop",
+        })
+    }
+}
+
+/// Why the runner could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The IPVS netlink family could not be reached (no `ip_vs` module, no CAP_NET_ADMIN).
+    #[error("IPVS: {0}")]
+    Ipvs(#[from] IpvsError),
+    /// The worker thread could not be created.
+    #[error("cannot start the IPVS worker thread: {0}")]
+    Thread(std::io::Error),
+}
+
+impl Handle {
+    /// Runs `config` from now on (the caller parsed and validated it: a configuration that
+    /// does not convert never gets here). Resolves once the difference is applied.
+    pub async fn reload(&self, config: DirectorConfig) -> Option<SyncReport> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Cmd::Reload(Box::new(config), tx)).ok()?;
+        rx.await.ok()
+    }
+
+    /// Per real server: alive, and its weight in the table.
+    pub async fn status(&self) -> Vec<RealServerStatus> {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Cmd::Status(tx)).is_err() {
+            return Vec::new();
+        }
+        rx.await.unwrap_or_default()
+    }
+
+    /// Stops checking and releases the table (per the options), then returns.
+    pub async fn stop(self) {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Cmd::Stop(tx)).is_ok() {
+            let _ = rx.await;
+        }
+        let _ = self.task.await;
+    }
+}
+
+/// Starts the director: opens the IPVS socket, applies the start-up reconcile, and returns
+/// once the kernel table holds the desired table.
+pub async fn start(config: DirectorConfig, options: RunnerOptions) -> Result<Handle, StartError> {
+    let client = Client::new()?;
+    let (jobs, job_rx) = std_mpsc::channel::<Job>();
+    std::thread::Builder::new()
+        .name("ipvs".into())
+        .spawn(move || worker(client, &job_rx))
+        .map_err(StartError::Thread)?;
+    for w in &config.warnings {
+        tracing::warn!("{w}");
+    }
+    let origin = Instant::now();
+    if config.flush_at_start {
+        let _ = ask(&jobs, Job::Flush).await;
+    }
+    if let Some(t) = config.timeouts {
+        let _ = ask(&jobs, |r| Job::Timeouts(t, r)).await;
+    }
+    let director = Director::new(config, options.seed, Duration::ZERO, options.pool);
+    let mut state = State {
+        director,
+        jobs,
+        origin,
+        options,
+        epoch: 0,
+        generation: 0,
+    };
+    let report = state.sync().await;
+    tracing::info!(ops = report.ops, failed = report.failed.len(), "IPVS table reconciled");
+    let (tx, rx) = mpsc::unbounded_channel();
+    let task = tokio::spawn(state.run(rx));
+    Ok(Handle { tx, task })
+}
+
+struct State {
+    director: Director,
+    jobs: std_mpsc::Sender<Job>,
+    origin: Instant,
+    options: RunnerOptions,
+    /// Bumped on reload: results of probes started before are dropped.
+    epoch: u64,
+    /// Bumped on reload: a sync started before does not clear the retired services.
+    generation: u64,
+}
+
+type ProbeResult = (u64, CheckerId, Outcome);
+
+impl State {
+    fn now(&self) -> Duration {
+        Instant::now().saturating_duration_since(self.origin)
+    }
+
+    async fn sync(&mut self) -> SyncReport {
+        let desired = self.director.desired();
+        let owned = self.director.owned_keys();
+        let generation = self.generation;
+        let report = ask(&self.jobs, |r| Job::Sync(desired, owned, r))
+            .await
+            .unwrap_or_else(|| SyncReport {
+                ops: 0,
+                failed: vec!["the IPVS worker stopped".into()],
+            });
+        for f in &report.failed {
+            tracing::warn!(op = %f, "IPVS operation failed");
+        }
+        if report.failed.is_empty() && generation == self.generation {
+            self.director.forget_retired();
+        }
+        report
+    }
+
+    fn spawn_due(&mut self, results: &mpsc::UnboundedSender<ProbeResult>) {
+        let now = self.now();
+        while let Some(due) = self.director.poll_due(now) {
+            let Some((cfg, rs)) = self.director.checker(due.id) else {
+                continue;
+            };
+            let cfg = cfg.clone();
+            let tx = results.clone();
+            let epoch = self.epoch;
+            tokio::spawn(async move {
+                let outcome = match healthcheck::probes::run_probe(&cfg, rs, due.timeout).await {
+                    Ok(o) => o,
+                    Err(e) => {
+                        tracing::debug!(real_server = %rs, error = %e, "check failed");
+                        Outcome::Down
+                    }
+                };
+                let _ = tx.send((epoch, due.id, outcome));
+            });
+        }
+    }
+
+    /// Drains the pool's events; whether the table changed.
+    fn drain_events(&mut self) -> bool {
+        let mut changed = false;
+        while let Some(ev) = self.director.poll_event() {
+            match ev {
+                Event::Ipvs(_) => changed = true,
+                Event::RealServerUp { vs, rs } => tracing::info!(vs, real_server = %rs, "real server up"),
+                Event::RealServerDown { vs, rs } => {
+                    tracing::warn!(vs, real_server = %rs, "real server down");
+                }
+                Event::QuorumLost { vs } => tracing::warn!(vs, "quorum lost"),
+                Event::QuorumGained { vs } => tracing::info!(vs, "quorum gained"),
+                Event::Notify { script, .. } => run_script(&script),
+                _ => {}
+            }
+        }
+        changed
+    }
+
+    async fn run(mut self, mut cmds: mpsc::UnboundedReceiver<Cmd>) {
+        let (tx, mut rx) = mpsc::unbounded_channel::<ProbeResult>();
+        self.drain_events();
+        loop {
+            self.spawn_due(&tx);
+            let wake = self
+                .director
+                .poll_timeout()
+                .map_or_else(|| Instant::now() + Duration::from_secs(3600), |t| self.origin + t);
+            tokio::select! {
+                biased;
+                cmd = cmds.recv() => match cmd {
+                    Some(Cmd::Reload(config, reply)) => {
+                        let now = self.now();
+                        self.epoch += 1;
+                        self.generation += 1;
+                        for w in &config.warnings {
+                            tracing::warn!("{w}");
+                        }
+                        let timeouts = config.timeouts;
+                        let old = std::mem::replace(&mut self.director, Director::new(
+                            DirectorConfig::empty(), 0, now, self.options.pool));
+                        self.director = old.reload(*config, self.options.seed ^ self.epoch, now);
+                        if let Some(t) = timeouts {
+                            let _ = ask(&self.jobs, |r| Job::Timeouts(t, r)).await;
+                        }
+                        self.drain_events();
+                        let report = self.sync().await;
+                        let _ = reply.send(report);
+                    }
+                    Some(Cmd::Status(reply)) => {
+                        let _ = reply.send(self.director.real_servers());
+                    }
+                    Some(Cmd::Stop(reply)) => {
+                        self.stop().await;
+                        let _ = reply.send(());
+                        return;
+                    }
+                    None => {
+                        self.stop().await;
+                        return;
+                    }
+                },
+                Some((epoch, id, outcome)) = rx.recv() => {
+                    let now = self.now();
+                    if epoch == self.epoch {
+                        self.director.handle_result(now, id, outcome);
+                    }
+                    while let Ok((epoch, id, outcome)) = rx.try_recv() {
+                        if epoch == self.epoch {
+                            self.director.handle_result(now, id, outcome);
+                        }
+                    }
+                    if self.drain_events() {
+                        self.sync().await;
+                    }
+                }
+                () = tokio::time::sleep_until(wake) => {}
+            }
+        }
+    }
+
+    async fn stop(&mut self) {
+        self.director.shutdown();
+        self.drain_events();
+        if self.options.dont_release {
+            tracing::info!("leaving the IPVS table in place (--dont-release-ipvs)");
+        } else if self.director.config().flush_on_stop {
+            let _ = ask(&self.jobs, Job::Flush).await;
+        } else {
+            let owned = self.director.owned_keys();
+            let _ = ask(&self.jobs, |r| Job::Release(owned, r)).await;
+        }
+    }
+}
+
+fn run_script(script: &str) {
+    tracing::info!(script, "running notify script");
+    match tokio::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(script)
+        .kill_on_drop(false)
+        .spawn()
+    {
+        Ok(mut child) => {
+            tokio::spawn(async move {
+                let _ = child.wait().await;
+            });
+        }
+        Err(e) => tracing::warn!(script, error = %e, "cannot run notify script"),
+    }
+}
+
+/// A job for the IPVS worker thread.
+enum Job {
+    Sync(Desired, HashSet<ServiceKey>, oneshot::Sender<SyncReport>),
+    Release(HashSet<ServiceKey>, oneshot::Sender<SyncReport>),
+    Flush(oneshot::Sender<SyncReport>),
+    Timeouts(Timeouts, oneshot::Sender<SyncReport>),
+}
+
+async fn ask(
+    jobs: &std_mpsc::Sender<Job>,
+    job: impl FnOnce(oneshot::Sender<SyncReport>) -> Job,
+) -> Option<SyncReport> {
+    let (tx, rx) = oneshot::channel();
+    jobs.send(job(tx)).ok()?;
+    rx.await.ok()
+}
+
+fn owned_view(kernel: &Desired, owned: &HashSet<ServiceKey>) -> Desired {
+    Desired {
+        services: kernel
+            .services
+            .iter()
+            .filter(|(s, _)| owned.contains(&s.key))
+            .cloned()
+            .collect(),
+    }
+}
+
+fn report(results: Vec<ipvs_netlink::OpResult>) -> SyncReport {
+    let ops = results.len();
+    let failed = results
+        .into_iter()
+        .filter_map(|r| r.result.err().map(|e| format!("{}: {e}", r.op)))
+        .collect();
+    SyncReport { ops, failed }
+}
+
+fn one(result: Result<(), IpvsError>, what: &str) -> SyncReport {
+    SyncReport {
+        ops: 1,
+        failed: result.err().map(|e| format!("{what}: {e}")).into_iter().collect(),
+    }
+}
+
+/// The worker: owns the socket and a cache of the owned part of the kernel table (what the
+/// last fully successful sync left there); after any failure the table is read again.
+fn worker(mut client: Client, jobs: &std_mpsc::Receiver<Job>) {
+    let mut cache: Option<Desired> = None;
+    while let Ok(job) = jobs.recv() {
+        match job {
+            Job::Sync(desired, owned, reply) => {
+                let actual = match cache.take() {
+                    Some(c) => owned_view(&c, &owned),
+                    None => match client.table() {
+                        Ok(t) => owned_view(&Desired::from_table(&t), &owned),
+                        Err(e) => {
+                            let _ = reply.send(SyncReport {
+                                ops: 0,
+                                failed: vec![format!("reading the IPVS table: {e}")],
+                            });
+                            continue;
+                        }
+                    },
+                };
+                let ops: Vec<Op> = plan(&desired, &actual);
+                let r = report(apply(&mut client, ops));
+                if r.failed.is_empty() {
+                    cache = Some(desired);
+                }
+                let _ = reply.send(r);
+            }
+            Job::Release(owned, reply) => {
+                cache = None;
+                let r = match client.table() {
+                    Ok(t) => {
+                        let ops = owned_view(&Desired::from_table(&t), &owned)
+                            .services
+                            .into_iter()
+                            .map(|(s, _)| Op::DeleteService(s.key))
+                            .collect();
+                        report(apply(&mut client, ops))
+                    }
+                    Err(e) => one(Err(e), "reading the IPVS table"),
+                };
+                let _ = reply.send(r);
+            }
+            Job::Flush(reply) => {
+                cache = None;
+                let _ = reply.send(one(client.flush(), "flush"));
+            }
+            Job::Timeouts(t, reply) => {
+                let _ = reply.send(one(client.set_timeouts(t), "set timeouts"));
+            }
+        }
+    }
+}

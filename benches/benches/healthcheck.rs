@@ -41,7 +41,7 @@ fn one_second(pool: &mut Pool, start: Duration, flip: &mut u64) -> usize {
         }
         while let Some(due) = pool.poll_due(t) {
             *flip += 1;
-            let outcome = if *flip % 50 == 0 {
+            let outcome = if (*flip).is_multiple_of(50) {
                 Outcome::Down
             } else {
                 Outcome::Up

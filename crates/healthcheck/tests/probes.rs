@@ -1080,3 +1080,55 @@ proptest::proptest! {
         proptest::prop_assert_eq!(r.body_len, hashed.len() as u64);
     }
 }
+
+// ---- the driver: the pure core on tokio with real probes ----
+
+#[tokio::test]
+async fn driver_takes_a_dead_server_out_and_keeps_a_live_one() {
+    use healthcheck::probes::Driver;
+    use healthcheck::{Event, IpvsOp, Pool, PoolOptions};
+    let live = hyper_server().await;
+    let dead = closed_port().await;
+    let mut vs = VirtualServerConfig::new(VirtualServerKey::Addr {
+        protocol: Protocol::Tcp,
+        addr: "198.51.100.1:80".parse().unwrap(),
+    });
+    for addr in [live, dead] {
+        let mut c = CheckerConfig::new(CheckerKind::Tcp, Duration::from_millis(50));
+        c.timing.warmup = Duration::ZERO;
+        c.timing.retry = 0;
+        c.timing.connect_timeout = SHORT;
+        let mut rs = RealServerConfig::new(addr);
+        rs.checkers.push(c);
+        vs.real_servers.push(rs);
+    }
+    let origin = tokio::time::Instant::now();
+    let pool = Pool::new(vec![vs], 1, Duration::ZERO, PoolOptions::default());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    // Stop once the dead server has been removed from IPVS (or give up after 20 s).
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let watcher = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        let mut stop = Some(stop_tx);
+        while let Some(ev) = rx.recv().await {
+            if ev == Event::Ipvs(IpvsOp::DelDest { vs: 0, rs: dead }) {
+                if let Some(s) = stop.take() {
+                    let _ = s.send(());
+                }
+            }
+            seen.push(ev);
+        }
+        seen
+    });
+    let shutdown = async {
+        let _ = tokio::time::timeout(Duration::from_secs(20), stop_rx).await;
+    };
+    let (pool, stats) = Driver::new(pool, origin).run(tx, shutdown).await;
+    let seen = watcher.await.unwrap();
+    assert!(seen.contains(&Event::RealServerDown { vs: 0, rs: dead }));
+    assert!(!seen.contains(&Event::RealServerDown { vs: 0, rs: live }));
+    assert_eq!(pool.is_alive(0, 0), Some(true));
+    assert_eq!(pool.is_alive(0, 1), Some(false));
+    assert!(stats.checks_started >= 2);
+    assert!(stats.lag_quantile(0.5).is_some());
+}

@@ -453,11 +453,18 @@ impl<'a> Lower<'a> {
     }
 
     fn cross_checks(&mut self, c: &mut Config, nodes: &[Node]) {
-        let scripts: Vec<String> = c.vrrp_scripts.iter().map(|s| s.name.clone()).collect();
-        let files: Vec<String> = c.track_files.iter().map(|s| s.name.clone()).collect();
-        let procs: Vec<String> = c.track_processes.iter().map(|s| s.name.clone()).collect();
+        let scripts: std::collections::HashSet<String> = c.vrrp_scripts.iter().map(|s| s.name.clone()).collect();
+        let files: std::collections::HashSet<String> = c.track_files.iter().map(|s| s.name.clone()).collect();
+        let procs: std::collections::HashSet<String> = c.track_processes.iter().map(|s| s.name.clone()).collect();
         let inst_nodes: Vec<&Node> = nodes.iter().filter(|n| n.keyword() == "vrrp_instance").collect();
         for inst in &mut c.vrrp_instances {
+            let dangling = inst.track_scripts.iter().any(|t| !scripts.contains(&t.name))
+                || inst.track_files.iter().any(|t| !files.contains(&t.name))
+                || inst.track_processes.iter().any(|t| !procs.contains(&t.name));
+            if !dangling {
+                continue;
+            }
+            // Only now look for the block (a linear scan, rare): keeps big configs linear.
             let node = inst_nodes.iter().find(|n| args(n).first().map(|w| w.s) == Some(inst.name.as_str())).copied();
             for (list, known, what) in [
                 (&mut inst.track_scripts, &scripts, "track script"),
@@ -491,7 +498,11 @@ impl<'a> Lower<'a> {
         }
         let names: Vec<String> = c.vrrp_instances.iter().map(|i| i.name.clone()).collect();
         let sg_nodes: Vec<&Node> = nodes.iter().filter(|n| n.keyword() == "vrrp_sync_group").collect();
+        let names: std::collections::HashSet<String> = names.into_iter().collect();
         for g in &mut c.vrrp_sync_groups {
+            if g.group.iter().all(|m| names.contains(m)) {
+                continue;
+            }
             let node = sg_nodes.iter().find(|n| args(n).first().map(|w| w.s) == Some(g.name.as_str())).copied();
             let mut missing = Vec::new();
             g.group.retain(|m| {
@@ -1647,9 +1658,10 @@ impl<'a> Lower<'a> {
             VsTarget::Address { port, .. } => port,
             _ => None,
         };
+        let mut seen = std::collections::HashSet::new();
         for c in children.iter().filter(|c| c.keyword() == "real_server") {
             if let Some(rs) = self.real_server(c, &v, &inh, vs_port, is_fwmark) {
-                if v.real_servers.iter().any(|r| r.address == rs.address && r.port == rs.port) {
+                if !seen.insert((rs.address, rs.port)) {
                     self.warn(DiagKind::Semantic, c, None, "duplicate real server - removing".into());
                 } else {
                     v.real_servers.push(rs);

@@ -156,6 +156,12 @@ pub struct RouterConfig {
     /// `preempt_delay`: how long a Backup keeps accepting a lower-priority Master after it first
     /// hears one before taking over (default zero).
     pub preempt_delay: Duration,
+    /// How the `preempt_delay` window ends. `false` (default, keepalived 2.2.7 as seen in the
+    /// `preempt-*-delay2` captures): after the window, lower-priority adverts are discarded
+    /// again, so the Master_Down_Timer, running since the last advert accepted in the window,
+    /// takes over up to one `Master_Down_Interval` later. `true`: take over as soon as the
+    /// window ends.
+    pub preempt_at_delay_end: bool,
     /// `accept` (true, default) / `no_accept`: RFC 9568 §6.1 `Accept_Mode`, reported to the
     /// daemon as [`crate::Action::SetAcceptFilter`].
     pub accept: bool,
@@ -212,6 +218,7 @@ impl RouterConfig {
             initial_state: InitialState::Backup,
             preempt: true,
             preempt_delay: Duration::ZERO,
+            preempt_at_delay_end: false,
             accept: true,
             auth: Auth::None,
             unicast_peers: Vec::new(),

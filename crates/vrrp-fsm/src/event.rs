@@ -44,7 +44,9 @@ pub enum Reason {
     MasterDown,
     /// RFC 9568 §6.4.2: the Master_Down_Timer fired after a priority-0 advert (Skew_Time).
     MasterStopped,
-    /// keepalived `preempt_delay`: the delay after the first lower-priority advert ran out.
+    /// `preempt_delay` with [`crate::RouterConfig::preempt_at_delay_end`]: the delay after the
+    /// first lower-priority advert ran out. (keepalived's own behaviour reports
+    /// [`Reason::MasterDown`].)
     PreemptDelayExpired,
     /// RFC 9568 §6.4.3: an advert with a higher priority (or equal priority and a higher
     /// address) arrived while Master.

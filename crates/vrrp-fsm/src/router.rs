@@ -274,7 +274,8 @@ impl VirtualRouter {
         for c in [
             self.adver_timer,
             self.master_down_timer,
-            self.preempt_deadline,
+            self.preempt_deadline
+                .filter(|_| self.config.preempt_at_delay_end),
             self.garp_second.map(|g| g.0),
             self.garp_refresh,
         ] {
@@ -297,7 +298,9 @@ impl VirtualRouter {
         }
         match self.state {
             State::Backup => {
-                if self.preempt_deadline.is_some_and(|t| t <= now) {
+                if self.config.preempt_at_delay_end
+                    && self.preempt_deadline.is_some_and(|t| t <= now)
+                {
                     self.preempt_deadline = None;
                     self.become_master(now, Reason::PreemptDelayExpired);
                 } else if self.master_down_timer.is_some_and(|t| t <= now) {
@@ -485,15 +488,19 @@ impl VirtualRouter {
         }
         let ours = self.priority;
         let window_running = self.preempt_deadline.is_some_and(|t| t > now);
-        if self.preempt_deadline.is_some() && !window_running && p < ours {
+        let window_over = self.preempt_deadline.is_some() && !window_running;
+        if window_over && p < ours && self.config.preempt_at_delay_end {
             // The preempt_delay window ran out and the Master is still lower: take over.
             self.preempt_deadline = None;
             self.become_master(now, Reason::PreemptDelayExpired);
             return;
         }
-        let delay_applies = self.preempt && self.preempt_delay_us > 0;
+        // keepalived: a window opens at the first lower-priority advert; once it is over,
+        // lower-priority adverts are discarded again (the down timer then takes over).
+        let delay_applies =
+            self.preempt && self.preempt_delay_us > 0 && self.preempt_deadline.is_none();
         if !self.preempt || p >= ours || window_running || delay_applies {
-            if delay_applies {
+            if self.preempt && self.preempt_delay_us > 0 {
                 if p >= ours {
                     self.preempt_deadline = None;
                 } else if self.preempt_deadline.is_none() {

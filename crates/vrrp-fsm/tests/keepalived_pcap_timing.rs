@@ -224,3 +224,71 @@ fn pcap_graceful_stop_takes_over_after_skew_time() {
         Duration::from_micros(60_937),
     );
 }
+
+/// keepalived's `preempt_delay` (captures `preempt-*-delay2`, delay 2 s): the returning r1
+/// takes over one Master_Down_Interval after the last lower-priority advert it accepted inside
+/// the window, not when the window closes.
+#[test]
+fn pcap_preempt_delay_takes_over_on_the_down_timer_after_the_window() {
+    for (name, mdi) in [
+        (
+            "preempt-v2-ipv4-adv1-delay2",
+            Duration::from_micros(3_414_062),
+        ),
+        (
+            "preempt-v3-ipv4-adv0.1-delay2",
+            Duration::from_micros(341_406),
+        ),
+    ] {
+        let frames = read(name);
+        let r2 = frames[0].src;
+        let takeover = frames.iter().find(|f| f.src != r2).unwrap().at;
+        // keepalived's takeover is one MDI(150) after one of r2's adverts.
+        let fits = frames
+            .iter()
+            .filter(|f| f.src == r2 && f.at < takeover)
+            .any(|f| (f.at + mdi).max(takeover) - (f.at + mdi).min(takeover) <= TOLERANCE);
+        assert!(
+            fits,
+            "{name}: takeover at {takeover} is not an advert + MDI"
+        );
+    }
+    // Replay the v2 capture into our r1, started with the capture: the window opens at r2's
+    // first advert and closes 2 s later; we take over when keepalived did.
+    let name = "preempt-v2-ipv4-adv1-delay2";
+    let frames = read(name);
+    let r2 = frames[0].src;
+    let r1_frame = frames.iter().find(|f| f.src != r2).unwrap();
+    let mut cfg = RouterConfig::new(
+        frames[0].advert.vrid,
+        r1_frame.src,
+        frames[0].advert.addresses.clone(),
+    );
+    cfg.priority = r1_frame.advert.priority;
+    cfg.preempt_delay = Duration::from_secs(2);
+    let mut r1 = VirtualRouter::new(cfg, frames[0].at).unwrap();
+    let mut ours = None;
+    for f in frames.iter().filter(|f| f.src == r2 && f.at < r1_frame.at) {
+        while let Some(t) = r1.poll_timeout().filter(|&t| t < f.at) {
+            r1.handle_timeout(t);
+            if r1.state() == State::Master {
+                ours.get_or_insert(t);
+                break;
+            }
+        }
+        if r1.state() != State::Master {
+            r1.handle_advert(f.at, r2, &f.advert).unwrap();
+        }
+    }
+    while r1.state() != State::Master {
+        let t = r1.poll_timeout().unwrap();
+        r1.handle_timeout(t);
+        ours = Some(t);
+    }
+    let ours = ours.unwrap();
+    let theirs = r1_frame.at;
+    assert!(
+        ours <= theirs && theirs - ours <= TOLERANCE,
+        "ours {ours}, keepalived {theirs}"
+    );
+}

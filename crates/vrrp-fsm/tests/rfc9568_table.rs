@@ -222,11 +222,39 @@ fn keepalived_nopreempt_is_cleared_for_owners_and_state_master() {
 }
 
 #[test]
-fn keepalived_preempt_delay_window_then_takeover() {
+fn keepalived_preempt_delay_window_then_down_timer() {
+    // keepalived 2.2.7 (preempt-*-delay2 captures): lower-priority adverts are accepted for
+    // the window, then discarded; the down timer from the last accepted one takes over.
     let mut c = cfg(2, 200);
     c.preempt_delay = Duration::from_secs(2);
     let mut r = new_router(c.clone());
     // The first lower-priority advert opens the window; it is accepted.
+    r.handle_advert(at(1_000_000), v4(1), &advert(&c, 100))
+        .unwrap();
+    r.handle_advert(at(2_000_000), v4(1), &advert(&c, 100))
+        .unwrap();
+    // 2 s + 3 s + 56/256 s.
+    assert_eq!(r.poll_timeout(), Some(at(5_218_750)));
+    // The window is over at 3 s: this advert no longer resets the timer.
+    r.handle_advert(at(3_000_000), v4(1), &advert(&c, 100))
+        .unwrap();
+    r.handle_advert(at(4_000_000), v4(1), &advert(&c, 100))
+        .unwrap();
+    assert_eq!(r.counters().lower_priority_ignored, 2);
+    assert_eq!(r.poll_timeout(), Some(at(5_218_750)));
+    r.handle_timeout(at(5_218_750));
+    assert_eq!(
+        became(&drain(&mut r)),
+        Some((State::Master, Reason::MasterDown))
+    );
+}
+
+#[test]
+fn preempt_at_delay_end_takes_over_when_the_window_closes() {
+    let mut c = cfg(2, 200);
+    c.preempt_delay = Duration::from_secs(2);
+    c.preempt_at_delay_end = true;
+    let mut r = new_router(c.clone());
     r.handle_advert(at(1_000_000), v4(1), &advert(&c, 100))
         .unwrap();
     assert_eq!(r.poll_timeout(), Some(at(3_000_000)));
@@ -244,6 +272,7 @@ fn keepalived_preempt_delay_window_then_takeover() {
 fn keepalived_preempt_delay_is_cancelled_by_a_higher_priority() {
     let mut c = cfg(2, 200);
     c.preempt_delay = Duration::from_secs(2);
+    c.preempt_at_delay_end = true;
     let mut r = new_router(c.clone());
     r.handle_advert(at(1_000_000), v4(1), &advert(&c, 100))
         .unwrap();

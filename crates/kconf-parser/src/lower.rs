@@ -26,11 +26,7 @@ pub(crate) struct Lower<'a> {
 }
 
 fn args<'n>(n: &'n Node) -> Vec<Word<'n>> {
-    let mut w = n.words();
-    if !w.is_empty() {
-        w.remove(0);
-    }
-    w
+    n.args()
 }
 
 /// keepalived's `read_timer`: decimal seconds with up to 6 fractional digits.

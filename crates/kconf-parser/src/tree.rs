@@ -13,6 +13,8 @@ pub(crate) struct Node {
     pub(crate) verbatim: bool,
     /// The `{ … }` block that followed, if any.
     pub(crate) children: Option<Vec<Node>>,
+    /// Byte range of the keyword (first word, quotes removed) in `text`.
+    kw: (u32, u32),
 }
 
 /// A word of a logical line: quotes removed, with its byte offset in the line.
@@ -56,11 +58,30 @@ impl Node {
         split_words(&self.text, false)
     }
 
+    /// A node for a logical line.
+    pub(crate) fn new(text: &str, loc: Loc, verbatim: bool) -> Node {
+        let kw = split_words(text, false).first().map_or((0, 0), |w| (w.off, w.off + u32::try_from(w.s.len()).unwrap_or(0)));
+        Node { text: text.into(), loc, verbatim, children: None, kw }
+    }
+
     /// The first word.
     pub(crate) fn keyword(&self) -> &str {
-        let t = self.text.trim_start();
-        let end = t.find(|c: char| c.is_ascii_whitespace()).unwrap_or(t.len());
-        t[..end].trim_matches('"')
+        self.text.get(self.kw.0 as usize..self.kw.1 as usize).unwrap_or("")
+    }
+
+    /// The words after the keyword (offsets relative to the whole text).
+    pub(crate) fn args(&self) -> Vec<Word<'_>> {
+        let mut start = self.kw.1 as usize;
+        if self.text.as_bytes().get(start) == Some(&b'"') {
+            start += 1;
+        }
+        let Some(rest) = self.text.get(start..) else { return Vec::new() };
+        let base = u32::try_from(start).unwrap_or(0);
+        let mut w = split_words(rest, false);
+        for x in &mut w {
+            x.off += base;
+        }
+        w
     }
 
     /// The location of byte offset `off` of the text (the line start when not verbatim).
@@ -111,7 +132,7 @@ impl TreeBuilder {
                             None,
                         ));
                         // Treat as an anonymous block so the matching `}` balances.
-                        self.open.push(Node { text: "".into(), loc, verbatim: false, children: None });
+                        self.open.push(Node::new("", loc, false));
                         self.levels.push(Vec::new());
                     }
                 }
@@ -132,7 +153,7 @@ impl TreeBuilder {
             }
             _ => {
                 if let Some(level) = self.levels.last_mut() {
-                    level.push(Node { text: text.into(), loc, verbatim, children: None });
+                    level.push(Node::new(text, loc, verbatim));
                 }
             }
         }

@@ -552,7 +552,10 @@ impl VirtualRouter {
             // `lower_prio_no_advert` selects the older RFC behaviour (discard).
             self.counters.lower_priority_heard += 1;
             if !self.lower_prio_no_advert {
+                // keepalived restarts its advert timer after this advert (loss-* captures:
+                // the next periodic advert follows the answer by one interval).
                 self.send_advert(self.priority);
+                self.adver_timer = Some(now.plus_us(self.adver_interval_us));
             }
             if self.lower_prio_garp_repeat > 0 {
                 self.push_garp(self.lower_prio_garp_repeat, GarpReason::LowerPriority);

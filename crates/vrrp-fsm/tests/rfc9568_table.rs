@@ -394,6 +394,18 @@ fn keepalived_master_answers_lower_priority_with_advert_and_garps() {
 }
 
 #[test]
+fn keepalived_answer_to_lower_priority_restarts_the_advert_timer() {
+    // loss-v2-ipv4-adv1-excerpt: r1 adverts at 0.000, 1.000, 2.000 s; r2's advert arrives at
+    // 2.610 s, r1 answers at once, and its next adverts are at 3.610 and 4.610 s.
+    let c = cfg(2, 150);
+    let (mut r, t) = master(c.clone());
+    let heard = t + Duration::from_millis(610);
+    r.handle_advert(heard, v4(3), &advert(&c, 100)).unwrap();
+    assert_eq!(sends(&drain(&mut r)), vec![150]);
+    assert_eq!(r.poll_timeout(), Some(heard + Duration::from_secs(1)));
+}
+
+#[test]
 fn rfc_lower_prio_no_advert_stays_silent() {
     let mut c = cfg(2, 100);
     c.lower_prio_no_advert = true;

@@ -1111,10 +1111,10 @@ async fn driver_takes_a_dead_server_out_and_keeps_a_live_one() {
         let mut seen = Vec::new();
         let mut stop = Some(stop_tx);
         while let Some(ev) = rx.recv().await {
-            if ev == Event::Ipvs(IpvsOp::DelDest { vs: 0, rs: dead }) {
-                if let Some(s) = stop.take() {
-                    let _ = s.send(());
-                }
+            if ev == Event::Ipvs(IpvsOp::DelDest { vs: 0, rs: dead })
+                && let Some(s) = stop.take()
+            {
+                let _ = s.send(());
             }
             seen.push(ev);
         }

@@ -185,6 +185,7 @@ async fn run_async(cfg: &ConfigArgs, args: &DaemonArgs) -> ExitCode {
         return ExitCode::from(1);
     };
     let _pids = PidFiles::write(&[&args.pid, &args.vrrp_pid]);
+    let mut lvs = crate::director::start(&config, args.vrrp).await;
     let (dcfg, errors) = if args.check && !args.vrrp {
         (driver::DriverConfig::default(), Vec::new())
     } else {
@@ -231,7 +232,8 @@ async fn run_async(cfg: &ConfigArgs, args: &DaemonArgs) -> ExitCode {
             _ = hup.recv() => {
                 sd_notify("RELOADING=1");
                 tracing::info!("reloading configuration");
-                if let Some(new) = load(cfg) {
+                if let Some(new) = load(cfg).filter(crate::director::validate) {
+                    crate::director::reload(&mut lvs, &new, args.vrrp).await;
                     let (dcfg, errors) = vrrp_config::driver_config(&new);
                     for e in &errors {
                         tracing::error!(error = %e, "instance skipped");
@@ -264,6 +266,7 @@ async fn run_async(cfg: &ConfigArgs, args: &DaemonArgs) -> ExitCode {
         t.abort();
     }
     driver.shutdown().await;
+    crate::director::stop(lvs).await;
     // notify_stop and friends; STOP scripts are waited for up to 1 s (keepalived §2.11).
     while let Ok(ev) = events.try_recv() {
         notifier.handle(&ev);

@@ -4,6 +4,7 @@
 mod config_cmd;
 mod daemon;
 mod demo;
+mod director;
 mod genhash_cmd;
 mod ipvs_cmd;
 mod vrrp_config;
@@ -29,6 +30,9 @@ struct Cli {
     /// keepalived's daemon flags (`-n`, `-l`, `-D`, `-P`, `-C`, `-p`, `-r`, `-c`, `-v`).
     #[command(flatten)]
     daemon: daemon::DaemonArgs,
+    /// keepalived's LVS flags (`-I`).
+    #[command(flatten)]
+    director: director::DirectorArgs,
 }
 
 /// hagroupd's own subcommands.
@@ -55,6 +59,9 @@ fn main() -> ExitCode {
         Some(Command::Demo) => demo::run(DEMO_CONF),
         Some(Command::Genhash(args)) => genhash_cmd::run(&args),
         Some(Command::Ipvs(args)) => ipvs_cmd::run(&args),
-        None => daemon::run(&cli.config, &cli.daemon),
+        None => {
+            director::set_args(cli.director);
+            daemon::run(&cli.config, &cli.daemon)
+        }
     }
 }

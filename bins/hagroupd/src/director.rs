@@ -1,0 +1,101 @@
+//! The LVS director side of the daemon: runs the configuration's `virtual_server` blocks
+//! through `lvs-director` (health checks, IPVS table kept equal to the desired one).
+//!
+//! The daemon calls [`start`] after loading the configuration, [`validate`] and [`reload`] on
+//! SIGHUP (a configuration the director cannot run is refused before anything changes), and
+//! [`stop`] on the way out.
+
+use std::sync::OnceLock;
+
+use kconf_parser::Config;
+use lvs_director::DirectorConfig;
+use lvs_director::runner::{self, Handle, RunnerOptions};
+
+/// keepalived's LVS flags.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub(crate) struct DirectorArgs {
+    /// Leave the IPVS table in place when stopping (keepalived's `-I`).
+    #[arg(short = 'I', long = "dont-release-ipvs")]
+    pub(crate) dont_release_ipvs: bool,
+}
+
+static ARGS: OnceLock<DirectorArgs> = OnceLock::new();
+
+/// Records the command line's LVS flags (called once by `main`).
+pub(crate) fn set_args(args: DirectorArgs) {
+    let _ = ARGS.set(args);
+}
+
+fn options() -> RunnerOptions {
+    RunnerOptions {
+        dont_release: ARGS.get().is_some_and(|a| a.dont_release_ipvs),
+        seed: u64::from(std::process::id()),
+        ..RunnerOptions::default()
+    }
+}
+
+/// The director's view of `config`, or the reason it cannot run it (logged).
+fn convert(config: &Config) -> Option<DirectorConfig> {
+    match DirectorConfig::from_kconf(config) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            tracing::error!(error = %e, "LVS configuration refused");
+            None
+        }
+    }
+}
+
+/// Whether the director can run `config` (logs why not). A reload checks this first.
+pub(crate) fn validate(config: &Config) -> bool {
+    convert(config).is_some()
+}
+
+/// Starts the director when the configuration has virtual servers and the VRRP-only flag
+/// (`-P`) is not given.
+pub(crate) async fn start(config: &Config, vrrp_only: bool) -> Option<Handle> {
+    if vrrp_only || config.virtual_servers.is_empty() {
+        return None;
+    }
+    let dc = convert(config)?;
+    let services: usize = dc.virtual_servers.iter().map(|v| v.services.len()).sum();
+    match runner::start(dc, options()).await {
+        Ok(h) => {
+            tracing::info!(
+                virtual_servers = config.virtual_servers.len(),
+                services,
+                "LVS director started"
+            );
+            Some(h)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the LVS director");
+            None
+        }
+    }
+}
+
+/// Applies a reloaded (validated) configuration, starting the director if it was not running.
+pub(crate) async fn reload(handle: &mut Option<Handle>, config: &Config, vrrp_only: bool) {
+    match handle {
+        Some(h) => {
+            let Some(dc) = convert(config) else { return };
+            match h.reload(dc).await {
+                Some(r) if r.failed.is_empty() => {
+                    tracing::info!(ops = r.ops, "LVS reload applied");
+                }
+                Some(r) => {
+                    tracing::warn!(ops = r.ops, failed = ?r.failed, "LVS reload partly applied")
+                }
+                None => tracing::error!("LVS director is not running"),
+            }
+        }
+        None => *handle = start(config, vrrp_only).await,
+    }
+}
+
+/// Stops the director (releasing its IPVS services unless `-I`).
+pub(crate) async fn stop(handle: Option<Handle>) {
+    if let Some(h) = handle {
+        h.stop().await;
+    }
+}

@@ -72,7 +72,8 @@ proptest! {
         let mut r = VirtualRouter::new(c.clone(), T0).unwrap();
         let mut now = T0;
         let mut stopped = false;
-        let mut vips = false;
+        // Start-up actions (an owner is Master at once).
+        let mut vips = drain(&mut r).contains(&Action::AddVips);
         for op in ops {
             match op {
                 Op::Wait(us) => now += Duration::from_micros(u64::from(us)),

@@ -61,7 +61,8 @@ fn vip_config(v: &kconf_parser::model::VirtualIp) -> VipConfig {
             .and_then(Scope::from_keyword)
             .unwrap_or_default(),
         label: v.label.clone(),
-        nodad: v.options.iter().any(|o| o == "nodad" || o == "-nodad"),
+        // keepalived adds IPv6 VIPs with IFA_F_NODAD unless `-nodad` is given.
+        nodad: v.address.is_ipv6() && !v.options.iter().any(|o| o == "-nodad"),
     }
 }
 

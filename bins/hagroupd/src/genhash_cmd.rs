@@ -6,7 +6,7 @@
 //! on standard output.
 
 use clap::{Args, Parser};
-use healthcheck::config::{HttpProtocol, TlsOptions};
+use healthcheck::config::{ConnectOptions, HttpProtocol, TlsOptions};
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -39,7 +39,7 @@ pub(crate) struct GenhashArgs {
     /// Timeout in seconds.
     #[arg(short = 't', long = "timeout", default_value_t = 5)]
     timeout: u64,
-    /// Firewall mark (SO_MARK) of the connection; accepted for compatibility, not applied.
+    /// Firewall mark (SO_MARK) of the connection (needs CAP_NET_ADMIN).
     #[arg(short = 'm', long = "fwmark")]
     fwmark: Option<u32>,
     /// Also print the response header and the body length on standard error.
@@ -73,7 +73,12 @@ pub(crate) fn run(args: &GenhashArgs) -> ExitCode {
         enable_sni: args.sni,
         ..Default::default()
     });
-    let result = runtime.block_on(healthcheck::probes::fetch_digest(
+    let opts = ConnectOptions {
+        fwmark: args.fwmark,
+        ..Default::default()
+    };
+    let result = runtime.block_on(healthcheck::probes::fetch_digest_from(
+        &opts,
         target,
         &args.url,
         args.virtualhost.as_deref(),

@@ -1132,3 +1132,60 @@ async fn driver_takes_a_dead_server_out_and_keeps_a_live_one() {
     assert!(stats.checks_started >= 2);
     assert!(stats.lag_quantile(0.5).is_some());
 }
+
+#[tokio::test]
+async fn driver_ha_suspend_waits_for_the_vip() {
+    use healthcheck::probes::{Control, Driver};
+    use healthcheck::{Event, Pool, PoolOptions};
+    let dead = closed_port().await;
+    let mut vs = VirtualServerConfig::new(VirtualServerKey::Addr {
+        protocol: Protocol::Tcp,
+        addr: "198.51.100.1:80".parse().unwrap(),
+    });
+    vs.ha_suspend = true;
+    let mut c = CheckerConfig::new(CheckerKind::Tcp, Duration::from_millis(50));
+    c.timing.warmup = Duration::ZERO;
+    c.timing.retry = 0;
+    let mut rs = RealServerConfig::new(dead);
+    rs.checkers.push(c);
+    vs.real_servers.push(rs);
+    let mut pool = Pool::new(vec![vs], 1, Duration::ZERO, PoolOptions::default());
+    pool.set_vip_present(0, false);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let (ctl_tx, ctl_rx) = tokio::sync::mpsc::unbounded_channel();
+    let driver = tokio::spawn(async move {
+        let shutdown = tokio::time::sleep(Duration::from_secs(20));
+        Driver::new(pool, tokio::time::Instant::now())
+            .run_with_control(tx, ctl_rx, shutdown)
+            .await
+    });
+    // Suspended: the first check (due at 1 s) is skipped, so nothing but startup events.
+    let quiet = tokio::time::timeout(Duration::from_millis(1300), async {
+        loop {
+            match rx.recv().await {
+                Some(Event::RealServerDown { .. }) => return true,
+                Some(_) => {}
+                None => return false,
+            }
+        }
+    })
+    .await;
+    assert!(quiet.is_err(), "no check may run while the VIP is absent");
+    ctl_tx
+        .send(Control::SetVipPresent {
+            vs: 0,
+            present: true,
+        })
+        .unwrap();
+    let down = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Some(Event::RealServerDown { rs, .. }) = rx.recv().await {
+                return rs;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(down, dead);
+    driver.abort();
+}

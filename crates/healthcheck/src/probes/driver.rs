@@ -38,6 +38,19 @@ impl DriverStats {
     }
 }
 
+/// Instructions to a running [`Driver`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Control {
+    /// `ha_suspend`: whether virtual server `vs`'s address is configured locally.
+    SetVipPresent {
+        /// Index of the virtual server.
+        vs: usize,
+        /// Whether its address is present.
+        present: bool,
+    },
+}
+
 /// The tokio driver of a [`Pool`].
 #[derive(Debug)]
 pub struct Driver {
@@ -121,11 +134,24 @@ impl Driver {
     /// Runs until `shutdown` completes, sending every pool event to `events`. Returns the pool
     /// (for a reload or an orderly [`Pool::shutdown`]) and the measurements.
     pub async fn run(
-        mut self,
+        self,
         events: mpsc::UnboundedSender<Event>,
         shutdown: impl Future<Output = ()>,
     ) -> (Pool, DriverStats) {
+        let (_control_tx, control_rx) = mpsc::unbounded_channel();
+        self.run_with_control(events, control_rx, shutdown).await
+    }
+
+    /// As [`Driver::run`], also applying [`Control`] messages (e.g. VIP presence for
+    /// `ha_suspend`) as they arrive.
+    pub async fn run_with_control(
+        mut self,
+        events: mpsc::UnboundedSender<Event>,
+        mut control: mpsc::UnboundedReceiver<Control>,
+        shutdown: impl Future<Output = ()>,
+    ) -> (Pool, DriverStats) {
         let (tx, mut rx) = mpsc::unbounded_channel();
+        let mut control_open = true;
         tokio::pin!(shutdown);
         loop {
             self.spawn_due(&tx);
@@ -145,6 +171,12 @@ impl Driver {
                         self.record(id, outcome, lag);
                     }
                 }
+                msg = control.recv(), if control_open => match msg {
+                    Some(Control::SetVipPresent { vs, present }) => {
+                        self.pool.set_vip_present(vs, present);
+                    }
+                    None => control_open = false,
+                },
                 () = tokio::time::sleep_until(wake) => {}
             }
         }

@@ -169,9 +169,31 @@ pub async fn fetch_digest(
     tls_opts: Option<&TlsOptions>,
     timeout: Duration,
 ) -> Result<HttpResponseSummary, ProbeError> {
-    let host = virtualhost.map_or_else(|| default_host(target), str::to_owned);
     let opts = ConnectOptions::default();
-    let work = fetch(&opts, target, path, &host, protocol, tls_opts);
+    fetch_digest_from(
+        &opts,
+        target,
+        path,
+        virtualhost,
+        protocol,
+        tls_opts,
+        timeout,
+    )
+    .await
+}
+
+/// [`fetch_digest`] with connection options (`bindto`, `bind_port`, `fwmark`).
+pub async fn fetch_digest_from(
+    opts: &ConnectOptions,
+    target: SocketAddr,
+    path: &str,
+    virtualhost: Option<&str>,
+    protocol: HttpProtocol,
+    tls_opts: Option<&TlsOptions>,
+    timeout: Duration,
+) -> Result<HttpResponseSummary, ProbeError> {
+    let host = virtualhost.map_or_else(|| default_host(target), str::to_owned);
+    let work = fetch(opts, target, path, &host, protocol, tls_opts);
     tokio::time::timeout(timeout, work)
         .await
         .map_err(|_| ProbeError::Timeout(timeout))?

@@ -18,8 +18,8 @@ mod tcp;
 mod tls;
 mod udp;
 
-pub use driver::{Driver, DriverStats};
-pub use http::{HttpResponseSummary, fetch_digest};
+pub use driver::{Control, Driver, DriverStats};
+pub use http::{HttpResponseSummary, fetch_digest, fetch_digest_from};
 
 use crate::config::{CheckerConfig, CheckerKind};
 use crate::sched::Outcome;

@@ -110,6 +110,32 @@ fn verify_config(ca: &std::path::Path) -> Result<Arc<ClientConfig>, ProbeError> 
     Ok(Arc::new(config))
 }
 
+/// The name given to rustls: with SNI, `sni_name` or the HTTP host without its port; without,
+/// the target's IP address (for which rustls sends no SNI).
+fn server_name(
+    host: &str,
+    target: SocketAddr,
+    opts: &TlsOptions,
+) -> Result<ServerName<'static>, ProbeError> {
+    if !(opts.enable_sni || opts.sni_name.is_some()) {
+        return Ok(ServerName::IpAddress(target.ip().into()));
+    }
+    let sni = opts.sni_name.as_deref().unwrap_or(host);
+    if let Ok(ip) = sni.parse::<std::net::IpAddr>() {
+        return Ok(ServerName::IpAddress(ip.into()));
+    }
+    // `name:port` or `[v6]:port`: the port is not part of the server name.
+    let name = match sni.rsplit_once(':') {
+        Some((name, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => sni,
+    };
+    let name = name
+        .strip_prefix('[')
+        .and_then(|v| v.strip_suffix(']'))
+        .unwrap_or(name);
+    ServerName::try_from(name.to_owned()).map_err(tls_err)
+}
+
 /// Runs the TLS handshake on `tcp`. `host` is the HTTP host, used as SNI with `enable_sni`.
 pub(crate) async fn connect(
     tcp: TcpStream,
@@ -121,19 +147,37 @@ pub(crate) async fn connect(
         Some(ca) => verify_config(ca)?,
         None => no_verify_config()?,
     };
-    let name = if opts.enable_sni || opts.sni_name.is_some() {
-        let sni = opts.sni_name.as_deref().unwrap_or(host);
-        // A Host of `name:port` carries a port that is not part of the server name.
-        let sni = sni
-            .rsplit_once(':')
-            .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()) && !sni.ends_with(']'))
-            .map_or(sni, |(name, _)| name);
-        ServerName::try_from(sni.to_owned()).map_err(tls_err)?
-    } else {
-        ServerName::IpAddress(target.ip().into())
-    };
+    let name = server_name(host, target, opts)?;
     TlsConnector::from(config)
         .connect(name, tcp)
         .await
         .map_err(tls_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_names() {
+        let target: SocketAddr = "192.0.2.1:443".parse().unwrap();
+        let sni = TlsOptions {
+            enable_sni: true,
+            ..Default::default()
+        };
+        let name = |host: &str, o: &TlsOptions| {
+            server_name(host, target, o).unwrap().to_str().into_owned()
+        };
+        assert_eq!(name("www.example:8443", &sni), "www.example");
+        assert_eq!(name("www.example", &sni), "www.example");
+        assert_eq!(name("[2001:db8::1]:443", &sni), "2001:db8::1");
+        assert_eq!(name("2001:db8::1", &sni), "2001:db8::1");
+        assert_eq!(name("www.example", &TlsOptions::default()), "192.0.2.1");
+        let named = TlsOptions {
+            sni_name: Some("api.example".into()),
+            ..Default::default()
+        };
+        assert_eq!(name("www.example", &named), "api.example");
+        assert!(server_name("bad name!", target, &sni).is_err());
+    }
 }

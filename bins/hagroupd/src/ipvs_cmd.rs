@@ -385,4 +385,63 @@ virtual_server group web {
         assert!(granularity(Family::Inet6, "255.255.255.0").is_err());
         assert!(granularity(Family::Inet, "255.0.255.0").is_err());
     }
+
+    /// Tier kernel: `hagroupd ipvs apply` programs a configuration's virtual servers, and a
+    /// second apply has nothing to do. Runs in a fresh network namespace: the test re-executes
+    /// itself under `unshare --net` (loopback up), as ipvs-netlink's kernel tests do.
+    #[test]
+    #[ignore = "tier kernel: needs an IPVS kernel (scripts/test kernel)"]
+    fn kernel_ipvs_apply_programs_the_config() {
+        const NAME: &str = "ipvs_cmd::tests::kernel_ipvs_apply_programs_the_config";
+        if std::env::var_os("HAGROUPD_TEST_IN_NETNS").is_none() {
+            let exe = std::env::current_exe().unwrap_or_default();
+            let out = std::process::Command::new("unshare")
+                .args([
+                    "--net",
+                    "sh",
+                    "-c",
+                    "ip link set lo up && exec \"$0\" \"$@\"",
+                ])
+                .arg(exe)
+                .args([
+                    NAME,
+                    "--exact",
+                    "--ignored",
+                    "--test-threads=1",
+                    "--nocapture",
+                ])
+                .env("HAGROUPD_TEST_IN_NETNS", "1")
+                .output();
+            let out = out.unwrap_or_else(|e| panic!("unshare: {e}"));
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            print!("{stdout}");
+            eprint!("{}", String::from_utf8_lossy(&out.stderr));
+            assert!(out.status.success() && stdout.contains("test result: ok. 1 passed"));
+            return;
+        }
+        let path = std::env::temp_dir().join(format!("hagroupd-ipvs-{}.conf", std::process::id()));
+        std::fs::write(&path, CONF).unwrap_or_else(|e| panic!("{e}"));
+        let apply = |dry_run| IpvsArgs {
+            command: IpvsCommand::Apply {
+                file: path.clone(),
+                dry_run,
+            },
+        };
+        assert_eq!(run_inner(&apply(true)), Ok(ExitCode::SUCCESS));
+        let mut c = client().unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            c.services().unwrap_or_default().is_empty(),
+            "--dry-run changed the kernel"
+        );
+        assert_eq!(run_inner(&apply(false)), Ok(ExitCode::SUCCESS));
+        let parsed = kconf_parser::parse_str(CONF, &kconf_parser::Options::default());
+        let want = desired_from_config(&parsed.config).unwrap_or_default();
+        let got = Desired::from_table(&c.table().unwrap_or_else(|e| panic!("{e}")));
+        assert_eq!(got, want.sorted());
+        assert!(
+            plan(&want, &got).is_empty(),
+            "a second apply would do something"
+        );
+        let _ = std::fs::remove_file(&path);
+    }
 }

@@ -12,6 +12,36 @@ use crate::types::{
     Timeouts,
 };
 
+/// From this many services on, [`Client::table`] dumps real servers over several sockets.
+const PARALLEL_DUMP_MIN: usize = 64;
+/// At most this many sockets (threads) dump real servers at once.
+const MAX_DUMP_THREADS: usize = 4;
+
+/// Dumps the real servers of one service on `sock`.
+fn dump_destinations(
+    sock: &mut Socket,
+    requests: Requests,
+    key: &ServiceKey,
+) -> Result<Vec<DestinationExtended>, Error> {
+    let reply = sock.request(
+        requests.key(cmd::GET_DEST, key).finish(),
+        true,
+        Subject::Service,
+    )?;
+    let family = key.family();
+    let mut out = Vec::new();
+    for m in reply.iter() {
+        let (_, attrs) = m?;
+        for a in attrs {
+            let a = a?;
+            if a.ty == cmd_attr::DEST {
+                out.push(DestinationExtended::decode(a.nested(), family)?);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The default per-request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -289,20 +319,8 @@ impl Client {
 
     /// The real servers of a service (`GET_DEST` dump).
     pub fn destinations(&mut self, key: &ServiceKey) -> Result<Vec<DestinationExtended>, Error> {
-        let b = self.key_msg(cmd::GET_DEST, key);
-        let reply = self.sock.request(b.finish(), true, Subject::Service)?;
-        let family = key.family();
-        let mut out = Vec::new();
-        for m in reply.iter() {
-            let (_, attrs) = m?;
-            for a in attrs {
-                let a = a?;
-                if a.ty == cmd_attr::DEST {
-                    out.push(DestinationExtended::decode(a.nested(), family)?);
-                }
-            }
-        }
-        Ok(out)
+        let requests = self.requests();
+        dump_destinations(&mut self.sock, requests, key)
     }
 
     /// Adds a real server to a service (`NEW_DEST`).
@@ -379,16 +397,61 @@ impl Client {
     }
 
     /// The whole table: info, every service with its real servers, sorted like `ipvsadm -L`.
+    ///
+    /// The real servers are dumped service by service (the kernel has no single dump of every
+    /// real server); for large tables the dumps are spread over a few extra sockets in threads.
     pub fn table(&mut self) -> Result<Table, Error> {
         let info = self.info()?;
         let services = self.services()?;
+        let keys: Vec<ServiceKey> = services.iter().map(|s| s.service.key).collect();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(MAX_DUMP_THREADS);
+        let dests = if keys.len() < PARALLEL_DUMP_MIN || threads < 2 {
+            keys.iter()
+                .map(|k| self.destinations(k))
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            let requests = self.requests();
+            let timeout = self.sock.timeout();
+            let chunk = keys.len().div_ceil(threads);
+            let parts: Vec<Result<Vec<Vec<DestinationExtended>>, Error>> =
+                std::thread::scope(|scope| {
+                    let handles: Vec<_> = keys
+                        .chunks(chunk)
+                        .map(|part| {
+                            scope.spawn(move || {
+                                let mut sock = Socket::connect(timeout)?;
+                                part.iter()
+                                    .map(|k| dump_destinations(&mut sock, requests, k))
+                                    .collect()
+                            })
+                        })
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| {
+                            h.join().unwrap_or_else(|_| {
+                                Err(Error::InvalidRequest("dump thread panicked".into()))
+                            })
+                        })
+                        .collect()
+                });
+            let mut all = Vec::with_capacity(keys.len());
+            for p in parts {
+                all.extend(p?);
+            }
+            all
+        };
         let mut table = Table {
             info: Some(info),
             services: Vec::with_capacity(services.len()),
         };
-        for s in services {
-            let dests = self.destinations(&s.service.key)?;
-            table.services.push(ServiceEntry { service: s, dests });
+        for (s, d) in services.into_iter().zip(dests) {
+            table.services.push(ServiceEntry {
+                service: s,
+                dests: d,
+            });
         }
         table.sort();
         Ok(table)

@@ -339,9 +339,10 @@ impl Pool {
                     let due = if migrated.is_some() {
                         // An unchanged checker keeps its state; spread its next run over one
                         // delay_loop instead of re-running the startup warmup.
-                        now + pool.rng.up_to(ck.timing.delay_loop)
+                        now.saturating_add(pool.rng.up_to(ck.timing.delay_loop))
                     } else {
-                        now + FIRST_CHECK_OFFSET + pool.rng.up_to(ck.timing.warmup)
+                        now.saturating_add(FIRST_CHECK_OFFSET)
+                            .saturating_add(pool.rng.up_to(ck.timing.warmup))
                     };
                     let flat = pool.ids.len() - 1;
                     pool.seq += 1;
@@ -641,7 +642,7 @@ impl Pool {
             let suspended = self.config.get(id.vs).is_some_and(|v| v.ha_suspend)
                 && self.state.get(id.vs).is_some_and(|v| !v.vip_present);
             if suspended {
-                self.schedule(flat, now + timing.delay_loop);
+                self.schedule(flat, now.saturating_add(timing.delay_loop));
                 continue;
             }
             if let Some(c) = self.checker_mut(id) {
@@ -738,7 +739,7 @@ impl Pool {
             delay = timing.delay_loop;
         }
         c.has_run = true;
-        self.schedule(flat, now + delay);
+        self.schedule(flat, now.saturating_add(delay));
         self.update_rs(id.vs, id.rs);
     }
 

@@ -826,3 +826,18 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn times_near_the_end_of_the_clock_do_not_overflow() {
+    let start = Duration::MAX - Duration::from_millis(1500);
+    let mut pool = Pool::new(
+        vec![vs_with(1, &tcp_checker(1, false))],
+        1,
+        start,
+        PoolOptions::default(),
+    );
+    let t = pool.poll_timeout().unwrap();
+    let d = pool.poll_due(t).unwrap();
+    pool.handle_result(t, d.id, Outcome::Down);
+    assert_eq!(pool.poll_timeout(), Some(Duration::MAX));
+}

@@ -1189,3 +1189,42 @@ async fn driver_ha_suspend_waits_for_the_vip() {
     assert_eq!(down, dead);
     driver.abort();
 }
+
+#[tokio::test]
+async fn tcp_and_http_over_ipv6_loopback() {
+    let Ok(listener) = TcpListener::bind("[::1]:0").await else {
+        // No IPv6 loopback in this environment: nothing to check over IPv6.
+        assert!(std::net::TcpListener::bind("[::1]:0").is_err());
+        return;
+    };
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buf = [0u8; 1024];
+                let n = s.read(&mut buf).await.unwrap_or(0);
+                // Echo the Host header back as the body.
+                let req = String::from_utf8_lossy(&buf[..n]).into_owned();
+                let host = req
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Host: "))
+                    .unwrap_or("")
+                    .to_owned();
+                let resp = format!(
+                    "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n{host}",
+                    host.len()
+                );
+                let _ = s.write_all(resp.as_bytes()).await;
+            });
+        }
+    });
+    let tcp = CheckerConfig::new(CheckerKind::Tcp, Duration::from_secs(1));
+    assert_eq!(run_probe(&tcp, addr, SHORT).await.unwrap(), Outcome::Up);
+    // keepalived's default Host for IPv6 is `[addr]:port`.
+    let want = md5_hex(format!("[::1]:{}", addr.port()).as_bytes());
+    let c = http(vec![url("/", Some(&want))]);
+    assert_eq!(run_probe(&c, addr, SHORT).await.unwrap(), Outcome::Up);
+}

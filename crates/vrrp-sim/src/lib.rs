@@ -150,6 +150,46 @@ pub enum SimError {
     NoRouter(NodeId),
 }
 
+impl core::fmt::Display for TransitionRecord {
+    /// `12.345678s r1 BACKUP -> MASTER (MasterDown)`: seconds since [`EPOCH`], routers
+    /// numbered from 1.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let t = self.time.saturating_duration_since(EPOCH);
+        write!(
+            f,
+            "{}.{:06}s r{} {} -> {} ({:?})",
+            t.as_secs(),
+            t.subsec_micros(),
+            self.node.0 + 1,
+            self.from,
+            self.to,
+            self.reason
+        )
+    }
+}
+
+/// A scripted step, for driving a simulation from a list (e.g. `hagroupd simulate`).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Command {
+    /// Run for this long.
+    RunFor(Duration),
+    /// [`Sim::crash`].
+    Crash(NodeId),
+    /// [`Sim::restart`].
+    Restart(NodeId),
+    /// [`Sim::event`] (e.g. a graceful [`Event::Shutdown`]).
+    Event(NodeId, Event),
+    /// [`Sim::partition`].
+    Partition(NodeId, NodeId),
+    /// [`Sim::partition_oneway`].
+    PartitionOneway(NodeId, NodeId),
+    /// [`Sim::heal_all`].
+    HealAll,
+    /// [`Sim::set_link`].
+    SetLink(NodeId, NodeId, LinkParams),
+}
+
 impl core::fmt::Display for SimError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
@@ -405,6 +445,29 @@ impl Sim {
         for l in &mut self.links {
             l.up = true;
         }
+    }
+
+    /// Applies one scripted step.
+    pub fn apply(&mut self, command: Command) -> Result<(), SimError> {
+        match command {
+            Command::RunFor(d) => self.run_for(d),
+            Command::Crash(n) => self.crash(n),
+            Command::Restart(n) => self.restart(n)?,
+            Command::Event(n, e) => self.event(n, e)?,
+            Command::Partition(a, b) => self.partition(a, b),
+            Command::PartitionOneway(a, b) => self.partition_oneway(a, b),
+            Command::HealAll => self.heal_all(),
+            Command::SetLink(a, b, p) => self.set_link(a, b, p),
+        }
+        Ok(())
+    }
+
+    /// Applies a script in order; stops at the first error.
+    pub fn run_script(
+        &mut self,
+        script: impl IntoIterator<Item = Command>,
+    ) -> Result<(), SimError> {
+        script.into_iter().try_for_each(|c| self.apply(c))
     }
 
     /// Kills a router without a word (no priority-0 advert).

@@ -9,7 +9,7 @@ use core::time::Duration;
 use proptest::prelude::*;
 use vrrp_fsm::{Event, Reason, RouterConfig, State};
 use vrrp_proto::{AdvertInterval, Priority, Version, Vrid};
-use vrrp_sim::{LinkParams, NodeId, Sim, SimConfig};
+use vrrp_sim::{Command, LinkParams, NodeId, Sim, SimConfig};
 
 fn v6(host: u16) -> IpAddr {
     IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, host))
@@ -136,4 +136,41 @@ fn one_way_partition_and_heal() {
             .iter()
             .any(|r| r.time >= t && r.node == b && r.to == State::Backup)
     );
+}
+
+/// A scripted run and its human-readable transcript.
+#[test]
+fn scripted_run_and_transcript() {
+    let mut sim = Sim::new(SimConfig::default());
+    for (host, prio) in [(1u8, 150u8), (2, 100)] {
+        let mut c = RouterConfig::new(Vrid::new(51).unwrap(), addr(host), vec![addr(100)]);
+        c.priority = Priority(prio);
+        sim.add_router(c).unwrap();
+    }
+    let (r1, r2) = (NodeId(0), NodeId(1));
+    sim.run_script([
+        Command::RunFor(Duration::from_secs(5)),
+        Command::Event(r1, Event::Shutdown),
+        Command::RunFor(Duration::from_secs(2)),
+        Command::Event(r1, Event::Startup),
+        Command::RunFor(Duration::from_secs(5)),
+    ])
+    .unwrap();
+    let lines: Vec<String> = sim.transitions().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        lines,
+        [
+            "0.000000s r1 INIT -> BACKUP (Startup)",
+            "0.000000s r2 INIT -> BACKUP (Startup)",
+            "3.414062s r1 BACKUP -> MASTER (MasterDown)",
+            "5.000000s r1 MASTER -> INIT (Shutdown)",
+            "5.609475s r2 BACKUP -> MASTER (MasterStopped)",
+            "7.000000s r1 INIT -> BACKUP (Startup)",
+            "10.414062s r1 BACKUP -> MASTER (MasterDown)",
+            "10.414162s r2 MASTER -> BACKUP (HigherPriority)",
+        ]
+    );
+    assert!(sim.apply(Command::Restart(NodeId(9))).is_err());
+    assert_eq!(sim.masters(), vec![r1]);
+    let _ = r2;
 }

@@ -478,3 +478,26 @@ mod reconcile_props {
         });
     }
 }
+
+#[test]
+#[ignore = "tier kernel: needs an IPVS kernel (scripts/test kernel)"]
+fn kernel_large_table_lists_like_ipvsadm() {
+    in_fresh_netns("kernel_large_table_lists_like_ipvsadm", || {
+        // Enough services for Client::table to dump real servers over several sockets.
+        let mut c = client();
+        let mut want = Desired::default();
+        for i in 0..80u16 {
+            let key = ServiceKey::tcp(v4(2, (i % 200 + 1) as u8), 1000 + i);
+            let dests = (1..=3)
+                .map(|j| Destination::new(rs4(j), 1000 + i, Forward::Masq))
+                .collect();
+            want.services.push((Service::new(key, "wlc"), dests));
+        }
+        let results = apply(&mut c, plan(&want, &Desired::default()));
+        assert!(results.iter().all(|r| r.result.is_ok()));
+        let table = c.table().unwrap_or_else(|e| panic!("list: {e}"));
+        assert_eq!(Desired::from_table(&table), want.sorted());
+        assert_eq!(table.list(ListFormat::Default), ipvsadm(&["-Ln"], None));
+        assert_eq!(table.save(), ipvsadm(&["-Sn"], None));
+    });
+}

@@ -47,7 +47,11 @@ vrrp_instance VI_${IF}_${NUM}_${ID} { \
 ";
 
 fn bench(c: &mut Criterion) {
-    let opts = Options { config_id: Some("bench".into()), random_seed: Some(0), ..Options::default() };
+    let opts = Options {
+        config_id: Some("bench".into()),
+        random_seed: Some(0),
+        ..Options::default()
+    };
     let mut g = c.benchmark_group("kconf");
     g.sample_size(10);
     for (vs, rs) in [(500u32, 20u32), (2000, 20)] {
@@ -64,9 +68,10 @@ fn bench(c: &mut Criterion) {
     let p = parse_str(SEQ_EXAMPLE, &opts);
     assert_eq!(p.config.vrrp_instances.len(), 65_024);
     g.throughput(Throughput::Elements(p.logical_lines));
-    g.bench_function(format!("parse_seq_65024_instances_{}logical_lines", p.logical_lines), |b| {
-        b.iter(|| black_box(parse_str(black_box(SEQ_EXAMPLE), &opts)))
-    });
+    g.bench_function(
+        format!("parse_seq_65024_instances_{}logical_lines", p.logical_lines),
+        |b| b.iter(|| black_box(parse_str(black_box(SEQ_EXAMPLE), &opts))),
+    );
     g.finish();
 }
 

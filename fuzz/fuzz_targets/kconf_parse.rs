@@ -14,7 +14,14 @@ fuzz_target!(|data: &[u8]| {
     let mut parts = text.split("\0\0");
     let main = parts.next().unwrap_or("");
     let mut fs = MemFs::new();
-    for (name, body) in ["/etc/keepalived/a.conf", "/etc/keepalived/b.conf", "/etc/keepalived/d/c.conf"].iter().zip(parts) {
+    for (name, body) in [
+        "/etc/keepalived/a.conf",
+        "/etc/keepalived/b.conf",
+        "/etc/keepalived/d/c.conf",
+    ]
+    .iter()
+    .zip(parts)
+    {
         fs.add(name, body);
     }
     fs.set_env("HOME", "/root");
@@ -26,7 +33,12 @@ fuzz_target!(|data: &[u8]| {
         max_include_depth: 8,
         ..Options::default()
     };
-    let parsed = parse_str_with(&fs, Path::new("/etc/keepalived/keepalived.conf"), main, &opts);
+    let parsed = parse_str_with(
+        &fs,
+        Path::new("/etc/keepalived/keepalived.conf"),
+        main,
+        &opts,
+    );
     let _ = parsed.render_diagnostics();
     // The printer must cope with whatever the parser produced, and its output must parse.
     let printed = print_config(&parsed.config);

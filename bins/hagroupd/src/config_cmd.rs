@@ -52,7 +52,12 @@ impl ConfigArgs {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0);
-        Options { config_id: self.config_id.clone(), strict: self.strict, random_seed: Some(seed), ..Options::default() }
+        Options {
+            config_id: self.config_id.clone(),
+            strict: self.strict,
+            random_seed: Some(seed),
+            ..Options::default()
+        }
     }
 
     /// Parses the configuration file, printing diagnostics on stderr. `Err` carries the exit
@@ -89,17 +94,26 @@ pub(crate) fn run(args: &ConfigArgs) -> Option<ExitCode> {
                     return Some(ExitCode::from(1));
                 }
             },
-            DumpFormat::Keepalived => print!("{}", kconf_parser::print::print_config(&parsed.config)),
+            DumpFormat::Keepalived => {
+                print!("{}", kconf_parser::print::print_config(&parsed.config))
+            }
         }
     }
-    let (errors, warnings) = (parsed.count(Severity::Error), parsed.count(Severity::Warning));
+    let (errors, warnings) = (
+        parsed.count(Severity::Error),
+        parsed.count(Severity::Warning),
+    );
     if args.config_test {
         eprintln!(
             "hagroupd: configuration {}: {errors} error(s), {warnings} warning(s)",
             args.use_file.display()
         );
     }
-    Some(if parsed.has_errors() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Some(if parsed.has_errors() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// A short, human-readable plan of what a configuration would run: VRRP instances and their
@@ -125,7 +139,10 @@ pub(crate) fn plan(config: &Config) -> String {
                 "    VIP {}/{}{}",
                 v.address,
                 v.prefix_len,
-                v.dev.as_deref().map(|d| format!(" dev {d}")).unwrap_or_default()
+                v.dev
+                    .as_deref()
+                    .map(|d| format!(" dev {d}"))
+                    .unwrap_or_default()
             );
         }
         for t in &i.track_scripts {
@@ -169,7 +186,10 @@ pub(crate) fn plan(config: &Config) -> String {
                         }
                         other => other.keyword().to_owned(),
                     };
-                    format!("{what} (timeout {:?}, retry {})", c.connect_timeout, c.retry)
+                    format!(
+                        "{what} (timeout {:?}, retry {})",
+                        c.connect_timeout, c.retry
+                    )
                 })
                 .collect();
             let _ = writeln!(
@@ -177,7 +197,11 @@ pub(crate) fn plan(config: &Config) -> String {
                 "    real server {addr} weight {} via {}: {}",
                 rs.weight,
                 rs.lvs_method.as_str(),
-                if checks.is_empty() { "no checker".to_owned() } else { checks.join("; ") }
+                if checks.is_empty() {
+                    "no checker".to_owned()
+                } else {
+                    checks.join("; ")
+                }
             );
         }
     }
@@ -186,12 +210,20 @@ pub(crate) fn plan(config: &Config) -> String {
 
 /// `hagroupd demo`: parse the embedded configuration and print what would run.
 pub(crate) fn demo(conf: &str) -> ExitCode {
-    let opts = Options { config_id: Some("demo".into()), random_seed: Some(0), ..Options::default() };
+    let opts = Options {
+        config_id: Some("demo".into()),
+        random_seed: Some(0),
+        ..Options::default()
+    };
     let parsed = kconf_parser::parse_str(conf, &opts);
     println!("hagroupd demo: built-in example configuration (an LVS-DR director, MASTER side)");
     eprint!("{}", parsed.render_diagnostics());
     print!("{}", plan(&parsed.config));
-    if parsed.has_errors() { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if parsed.has_errors() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 #[cfg(test)]
@@ -201,10 +233,17 @@ mod tests {
     #[test]
     fn demo_config_parses_cleanly_and_plans_everything() {
         let parsed = kconf_parser::parse_str(crate::DEMO_CONF, &Options::default());
-        assert!(parsed.diagnostics.is_empty(), "{}", parsed.render_diagnostics());
+        assert!(
+            parsed.diagnostics.is_empty(),
+            "{}",
+            parsed.render_diagnostics()
+        );
         let p = plan(&parsed.config);
         assert!(p.contains("VIP 192.0.2.100/24"), "{p}");
-        assert!(p.contains("TCP 192.0.2.100:80: scheduler wrr, method DR"), "{p}");
+        assert!(
+            p.contains("TCP 192.0.2.100:80: scheduler wrr, method DR"),
+            "{p}"
+        );
         assert!(p.contains("real server 198.51.100.12:80 weight 2"), "{p}");
         assert!(p.contains("TCP_CHECK (timeout 3s, retry 1)"), "{p}");
     }

@@ -85,7 +85,11 @@ pub struct Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}: {}", self.file, self.line, self.column, self.severity, self.message)?;
+        write!(
+            f,
+            "{}:{}:{}: {}: {}",
+            self.file, self.line, self.column, self.severity, self.message
+        )?;
         if let Some(h) = &self.help {
             write!(f, " ({h})")?;
         }
@@ -122,8 +126,17 @@ impl SourceMap {
     /// Adds a file and returns its index.
     pub(crate) fn add(&mut self, path: Arc<str>, text: Arc<str>) -> u32 {
         let mut line_starts = vec![0];
-        line_starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
-        self.files.push(SourceFile { path, text, line_starts });
+        line_starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        self.files.push(SourceFile {
+            path,
+            text,
+            line_starts,
+        });
         u32::try_from(self.files.len() - 1).unwrap_or(u32::MAX)
     }
 
@@ -144,8 +157,14 @@ impl SourceMap {
     ) -> Diagnostic {
         let (path, offset, column) = match self.files.get(loc.file as usize) {
             Some(f) => {
-                let start = f.line_starts.get(loc.line.saturating_sub(1) as usize).copied().unwrap_or(0);
-                let line_end = f.text[start..].find('\n').map_or(f.text.len(), |e| start + e);
+                let start = f
+                    .line_starts
+                    .get(loc.line.saturating_sub(1) as usize)
+                    .copied()
+                    .unwrap_or(0);
+                let line_end = f.text[start..]
+                    .find('\n')
+                    .map_or(f.text.len(), |e| start + e);
                 let mut off = (start + loc.col as usize).min(line_end);
                 while !f.text.is_char_boundary(off) {
                     off -= 1;
@@ -196,9 +215,14 @@ impl SourceMap {
                 } else {
                     line_rest.chars().next().map_or(0, char::len_utf8)
                 };
-                let label_msg = if d.text.is_empty() { String::new() } else { format!("`{}`", d.text) };
+                let label_msg = if d.text.is_empty() {
+                    String::new()
+                } else {
+                    format!("`{}`", d.text)
+                };
                 cd = cd.with_labels(vec![
-                    Label::primary(d.file_id as usize, d.offset..d.offset + len).with_message(label_msg),
+                    Label::primary(d.file_id as usize, d.offset..d.offset + len)
+                        .with_message(label_msg),
                 ]);
             }
             if let Some(h) = &d.help {

@@ -59,7 +59,10 @@ impl FileSystem for RealFs {
         };
         #[cfg(not(unix))]
         let executable = false;
-        Some(FileMeta { is_dir: m.is_dir(), executable })
+        Some(FileMeta {
+            is_dir: m.is_dir(),
+            executable,
+        })
     }
 
     fn read_dir(&self, path: &Path) -> io::Result<Vec<String>> {
@@ -103,13 +106,15 @@ impl MemFs {
 
     /// Adds (or replaces) a regular, non-executable file. Relative paths are taken from `/`.
     pub fn add(&mut self, path: impl AsRef<Path>, text: impl Into<String>) -> &mut Self {
-        self.files.insert(Self::abs(path.as_ref()), (text.into(), false));
+        self.files
+            .insert(Self::abs(path.as_ref()), (text.into(), false));
         self
     }
 
     /// Adds an executable file (which keepalived refuses to include).
     pub fn add_executable(&mut self, path: impl AsRef<Path>, text: impl Into<String>) -> &mut Self {
-        self.files.insert(Self::abs(path.as_ref()), (text.into(), true));
+        self.files
+            .insert(Self::abs(path.as_ref()), (text.into(), true));
         self
     }
 
@@ -126,7 +131,11 @@ impl MemFs {
     }
 
     fn abs(path: &Path) -> PathBuf {
-        let joined = if path.is_absolute() { path.to_path_buf() } else { Path::new("/").join(path) };
+        let joined = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            Path::new("/").join(path)
+        };
         normalize(&joined)
     }
 }
@@ -158,22 +167,28 @@ impl FileSystem for MemFs {
     fn metadata(&self, path: &Path) -> Option<FileMeta> {
         let p = Self::abs(path);
         if let Some((_, exec)) = self.files.get(&p) {
-            return Some(FileMeta { is_dir: false, executable: *exec });
+            return Some(FileMeta {
+                is_dir: false,
+                executable: *exec,
+            });
         }
         let is_dir = p == Path::new("/") || self.files.keys().any(|k| k.starts_with(&p));
-        is_dir.then_some(FileMeta { is_dir: true, executable: false })
+        is_dir.then_some(FileMeta {
+            is_dir: true,
+            executable: false,
+        })
     }
 
     fn read_dir(&self, path: &Path) -> io::Result<Vec<String>> {
         let p = Self::abs(path);
         let mut names: Vec<String> = Vec::new();
         for k in self.files.keys() {
-            if let Ok(rest) = k.strip_prefix(&p) {
-                if let Some(first) = rest.components().next() {
-                    let name = first.as_os_str().to_string_lossy().into_owned();
-                    if names.last() != Some(&name) && !names.contains(&name) {
-                        names.push(name);
-                    }
+            if let Ok(rest) = k.strip_prefix(&p)
+                && let Some(first) = rest.components().next()
+            {
+                let name = first.as_os_str().to_string_lossy().into_owned();
+                if names.last() != Some(&name) && !names.contains(&name) {
+                    names.push(name);
                 }
             }
         }

@@ -262,7 +262,16 @@ pub(crate) const INSTANCE_UNSUPPORTED: &[&str] = &[
 pub(crate) const AUTH: &[&str] = &["auth_type", "auth_pass"];
 
 /// `vrrp_script` keywords.
-pub(crate) const VRRP_SCRIPT: &[&str] = &["script", "interval", "timeout", "weight", "rise", "fall", "user", "init_fail"];
+pub(crate) const VRRP_SCRIPT: &[&str] = &[
+    "script",
+    "interval",
+    "timeout",
+    "weight",
+    "rise",
+    "fall",
+    "user",
+    "init_fail",
+];
 
 /// `track_file` keywords.
 pub(crate) const TRACK_FILE: &[&str] = &["file", "weight", "init_file"];
@@ -301,8 +310,15 @@ pub(crate) const SYNC_GROUP: &[&str] = &[
 pub(crate) const SYNC_GROUP_UNSUPPORTED: &[&str] = &["global_tracking", "track_bfd"];
 
 /// Keywords inherited virtual server → real server → checker.
-pub(crate) const INHERITED: &[&str] =
-    &["connect_timeout", "retry", "delay_before_retry", "warmup", "delay_loop", "alpha", "virtualhost"];
+pub(crate) const INHERITED: &[&str] = &[
+    "connect_timeout",
+    "retry",
+    "delay_before_retry",
+    "warmup",
+    "delay_loop",
+    "alpha",
+    "virtualhost",
+];
 
 /// `virtual_server` keywords (besides [`INHERITED`]).
 pub(crate) const VS: &[&str] = &[
@@ -389,18 +405,45 @@ pub(crate) const CHECK_COMMON: &[&str] = &[
 ];
 
 /// Timing keywords common to every checker but FILE/BFD.
-pub(crate) const CHECK_TIMING: &[&str] = &["retry", "delay_before_retry", "warmup", "delay_loop", "alpha", "log_all_failures"];
+pub(crate) const CHECK_TIMING: &[&str] = &[
+    "retry",
+    "delay_before_retry",
+    "warmup",
+    "delay_loop",
+    "alpha",
+    "log_all_failures",
+];
 
 /// `HTTP_GET`/`SSL_GET` keywords.
-pub(crate) const HTTP: &[&str] =
-    &["url", "http_protocol", "virtualhost", "fast_recovery", "enable_sni", "sni_name", "tls_compliant", "nb_get_retry"];
+pub(crate) const HTTP: &[&str] = &[
+    "url",
+    "http_protocol",
+    "virtualhost",
+    "fast_recovery",
+    "enable_sni",
+    "sni_name",
+    "tls_compliant",
+    "nb_get_retry",
+];
 
 /// `url` keywords.
-pub(crate) const URL: &[&str] = &["path", "digest", "status_code", "virtualhost", "regex", "regex_no_match"];
+pub(crate) const URL: &[&str] = &[
+    "path",
+    "digest",
+    "status_code",
+    "virtualhost",
+    "regex",
+    "regex_no_match",
+];
 
 /// `url` keywords accepted but not supported yet.
-pub(crate) const URL_UNSUPPORTED: &[&str] =
-    &["regex_options", "regex_min_offset", "regex_max_offset", "regex_stack", "tls_compliant"];
+pub(crate) const URL_UNSUPPORTED: &[&str] = &[
+    "regex_options",
+    "regex_min_offset",
+    "regex_max_offset",
+    "regex_stack",
+    "tls_compliant",
+];
 
 /// `MISC_CHECK` keywords.
 pub(crate) const MISC: &[&str] = &["misc_path", "misc_timeout", "misc_dynamic", "user"];
@@ -412,7 +455,12 @@ pub(crate) const SMTP: &[&str] = &["helo_name", "host"];
 pub(crate) const DNS: &[&str] = &["type", "name"];
 
 /// `UDP_CHECK` keywords.
-pub(crate) const UDP: &[&str] = &["payload", "require_reply", "min_reply_length", "max_reply_length"];
+pub(crate) const UDP: &[&str] = &[
+    "payload",
+    "require_reply",
+    "min_reply_length",
+    "max_reply_length",
+];
 
 /// `FILE_CHECK` keywords.
 pub(crate) const FILE_CHECK: &[&str] = &["track_file", "weight"];

@@ -13,7 +13,7 @@
 //!
 //! Layers: [`fs`] (files through a trait), the preprocessor (keepalived's `read_line` order),
 //! a block tree, the keyword interpreter into [`model`], [`diag`] (diagnostics, rustc-style
-//! rendering) and [`print`] (the model back to keepalived syntax).
+//! rendering) and [`print`](mod@print) (the model back to keepalived syntax).
 
 pub mod diag;
 pub mod fs;
@@ -80,12 +80,17 @@ impl Parsed {
     /// Any diagnostic of severity error (under `strict`, warnings were already turned into
     /// errors).
     pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
     }
 
     /// Number of diagnostics of a severity.
     pub fn count(&self, severity: Severity) -> usize {
-        self.diagnostics.iter().filter(|d| d.severity == severity).count()
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
     }
 
     /// All diagnostics rendered rustc-style.
@@ -115,7 +120,10 @@ pub fn parse_file(path: impl AsRef<Path>, opts: &Options) -> Result<Parsed, Erro
 
 /// Parses a file through `fs` (includes are read through it too).
 pub fn parse_file_with(fs: &dyn FileSystem, path: &Path, opts: &Options) -> Result<Parsed, Error> {
-    let err = |reason: String| Error::Read { path: path.display().to_string(), reason };
+    let err = |reason: String| Error::Read {
+        path: path.display().to_string(),
+        reason,
+    };
     match fs.metadata(path) {
         None => return Err(err("no such file".into())),
         Some(m) if m.is_dir => return Err(err("is a directory".into())),
@@ -127,7 +135,12 @@ pub fn parse_file_with(fs: &dyn FileSystem, path: &Path, opts: &Options) -> Resu
 
 /// Parses text as if it were the file `/etc/keepalived/keepalived.conf`; includes find nothing.
 pub fn parse_str(text: &str, opts: &Options) -> Parsed {
-    parse_str_with(&MemFs::new(), Path::new("/etc/keepalived/keepalived.conf"), text, opts)
+    parse_str_with(
+        &MemFs::new(),
+        Path::new("/etc/keepalived/keepalived.conf"),
+        text,
+        opts,
+    )
 }
 
 /// Parses text as if it were the file `path`, reading includes through `fs`.
@@ -164,8 +177,20 @@ pub fn preprocess_str_with(
     let lines = recorded
         .into_iter()
         .map(|(text, loc)| {
-            let d = pre.sm.diag(Severity::Note, DiagKind::Syntax, loc, "", String::new(), None);
-            LogicalLine { text, file: d.file.to_string(), line: d.line, column: d.column }
+            let d = pre.sm.diag(
+                Severity::Note,
+                DiagKind::Syntax,
+                loc,
+                "",
+                String::new(),
+                None,
+            );
+            LogicalLine {
+                text,
+                file: d.file.to_string(),
+                line: d.line,
+                column: d.column,
+            }
         })
         .collect();
     (lines, pre.diags)
@@ -187,5 +212,10 @@ fn run(fs: &dyn FileSystem, path: &Path, text: String, opts: &Options) -> Parsed
         }
     }
     diags.sort_by_key(|d| (d.file_id, d.line, d.column));
-    Parsed { config, diagnostics: diags, sources: pre.sm, logical_lines }
+    Parsed {
+        config,
+        diagnostics: diags,
+        sources: pre.sm,
+        logical_lines,
+    }
 }

@@ -38,16 +38,26 @@ pub(crate) fn parse_timer(s: &str) -> Option<Duration> {
     if int.is_empty() && frac.is_empty() {
         return None;
     }
-    if !int.bytes().all(|c| c.is_ascii_digit()) || !frac.bytes().all(|c| c.is_ascii_digit()) || frac.len() > 6 {
+    if !int.bytes().all(|c| c.is_ascii_digit())
+        || !frac.bytes().all(|c| c.is_ascii_digit())
+        || frac.len() > 6
+    {
         return None;
     }
     let secs: u64 = if int.is_empty() { 0 } else { int.parse().ok()? };
     let mut us: u64 = 0;
-    for (i, c) in frac.bytes().chain(std::iter::repeat(b'0')).take(6).enumerate() {
+    for (i, c) in frac
+        .bytes()
+        .chain(std::iter::repeat(b'0'))
+        .take(6)
+        .enumerate()
+    {
         let _ = i;
         us = us * 10 + u64::from(c - b'0');
     }
-    secs.checked_mul(1_000_000)?.checked_add(us).map(Duration::from_micros)
+    secs.checked_mul(1_000_000)?
+        .checked_add(us)
+        .map(Duration::from_micros)
 }
 
 fn parse_bool(s: &str) -> Option<bool> {
@@ -161,7 +171,15 @@ impl<'a> Lower<'a> {
         Lower { sm, diags }
     }
 
-    fn d(&mut self, sev: Severity, kind: DiagKind, n: &Node, w: Option<Word<'_>>, msg: String, help: Option<String>) {
+    fn d(
+        &mut self,
+        sev: Severity,
+        kind: DiagKind,
+        n: &Node,
+        w: Option<Word<'_>>,
+        msg: String,
+        help: Option<String>,
+    ) {
         let (loc, text) = match w {
             Some(w) => (n.loc_at(w.off), w.s),
             None => (n.loc_at(0), n.keyword()),
@@ -195,15 +213,29 @@ impl<'a> Lower<'a> {
         } else {
             best.map(|(c, _)| format!("did you mean `{c}`?"))
         };
-        let where_ = if block.is_empty() { "at top level".to_owned() } else { format!("in {block}") };
-        self.d(Severity::Warning, DiagKind::UnknownKeyword, n, None, format!("unknown keyword `{k}` {where_}"), help);
+        let where_ = if block.is_empty() {
+            "at top level".to_owned()
+        } else {
+            format!("in {block}")
+        };
+        self.d(
+            Severity::Warning,
+            DiagKind::UnknownKeyword,
+            n,
+            None,
+            format!("unknown keyword `{k}` {where_}"),
+            help,
+        );
     }
 
     fn raw(n: &Node) -> RawItem {
         RawItem {
             keyword: n.keyword().to_owned(),
             args: args(n).iter().map(|w| w.s.to_owned()).collect(),
-            block: n.children.as_ref().map(|c| c.iter().map(Self::raw).collect()),
+            block: n
+                .children
+                .as_ref()
+                .map(|c| c.iter().map(Self::raw).collect()),
         }
     }
 
@@ -213,7 +245,10 @@ impl<'a> Lower<'a> {
             DiagKind::Unsupported,
             n,
             None,
-            format!("`{}` accepted, not supported yet (kept in the model, not acted on)", n.keyword()),
+            format!(
+                "`{}` accepted, not supported yet (kept in the model, not acted on)",
+                n.keyword()
+            ),
             None,
         );
         out.push(Self::raw(n));
@@ -235,7 +270,12 @@ impl<'a> Lower<'a> {
         match a.first() {
             Some(w) => Some(*w),
             None => {
-                self.warn(DiagKind::Missing, n, None, format!("`{}` needs a value", n.keyword()));
+                self.warn(
+                    DiagKind::Missing,
+                    n,
+                    None,
+                    format!("`{}` needs a value", n.keyword()),
+                );
                 None
             }
         }
@@ -253,7 +293,12 @@ impl<'a> Lower<'a> {
             Some(w) => match parse_bool(w.s) {
                 Some(b) => Some(b),
                 None => {
-                    self.warn(DiagKind::InvalidValue, n, Some(*w), format!("invalid boolean `{}` for `{}`", w.s, n.keyword()));
+                    self.warn(
+                        DiagKind::InvalidValue,
+                        n,
+                        Some(*w),
+                        format!("invalid boolean `{}` for `{}`", w.s, n.keyword()),
+                    );
                     None
                 }
             },
@@ -268,12 +313,25 @@ impl<'a> Lower<'a> {
                     DiagKind::InvalidValue,
                     n,
                     Some(w),
-                    format!("{}: number `{}` outside range [{min}, {max}]; using the default", n.keyword(), w.s),
+                    format!(
+                        "{}: number `{}` outside range [{min}, {max}]; using the default",
+                        n.keyword(),
+                        w.s
+                    ),
                 );
                 None
             }
             Err(_) => {
-                self.warn(DiagKind::InvalidValue, n, Some(w), format!("{}: invalid number `{}`; using the default", n.keyword(), w.s));
+                self.warn(
+                    DiagKind::InvalidValue,
+                    n,
+                    Some(w),
+                    format!(
+                        "{}: invalid number `{}`; using the default",
+                        n.keyword(),
+                        w.s
+                    ),
+                );
                 None
             }
         }
@@ -285,12 +343,18 @@ impl<'a> Lower<'a> {
     }
 
     fn u32v(&mut self, n: &Node, min: u32, max: u32) -> Option<u32> {
-        self.int(n, i64::from(min), i64::from(max)).and_then(|v| u32::try_from(v).ok())
+        self.int(n, i64::from(min), i64::from(max))
+            .and_then(|v| u32::try_from(v).ok())
     }
 
     fn timer_word(&mut self, n: &Node, w: Word<'_>, min_us: u64, max_us: u64) -> Option<Duration> {
         match parse_timer(w.s) {
-            Some(d) if (min_us..=max_us).contains(&u64::try_from(d.as_micros()).unwrap_or(u64::MAX)) => Some(d),
+            Some(d)
+                if (min_us..=max_us)
+                    .contains(&u64::try_from(d.as_micros()).unwrap_or(u64::MAX)) =>
+            {
+                Some(d)
+            }
             Some(_) => {
                 self.warn(
                     DiagKind::InvalidValue,
@@ -307,7 +371,12 @@ impl<'a> Lower<'a> {
                 None
             }
             None => {
-                self.warn(DiagKind::InvalidValue, n, Some(w), format!("{}: invalid time `{}`; using the default", n.keyword(), w.s));
+                self.warn(
+                    DiagKind::InvalidValue,
+                    n,
+                    Some(w),
+                    format!("{}: invalid time `{}`; using the default", n.keyword(), w.s),
+                );
                 None
             }
         }
@@ -327,7 +396,12 @@ impl<'a> Lower<'a> {
         match w.s.parse() {
             Ok(a) => Some(a),
             Err(_) => {
-                self.warn(DiagKind::InvalidValue, n, Some(w), format!("{}: invalid IP address `{}`", n.keyword(), w.s));
+                self.warn(
+                    DiagKind::InvalidValue,
+                    n,
+                    Some(w),
+                    format!("{}: invalid IP address `{}`", n.keyword(), w.s),
+                );
                 None
             }
         }
@@ -340,7 +414,12 @@ impl<'a> Lower<'a> {
     fn script(&mut self, n: &Node) -> Option<Script> {
         let words = split_words(&n.text, true);
         let Some(cmd) = words.get(1) else {
-            self.warn(DiagKind::Missing, n, None, format!("`{}` needs a command", n.keyword()));
+            self.warn(
+                DiagKind::Missing,
+                n,
+                None,
+                format!("`{}` needs a command", n.keyword()),
+            );
             return None;
         };
         let group = words.get(3).map(|g| g.s.trim_start_matches(':').to_owned());
@@ -349,7 +428,10 @@ impl<'a> Lower<'a> {
                 DiagKind::InvalidValue,
                 n,
                 words.get(4).copied(),
-                format!("{}: extra words after `command [user [group]]` ignored (quote the command)", n.keyword()),
+                format!(
+                    "{}: extra words after `command [user [group]]` ignored (quote the command)",
+                    n.keyword()
+                ),
             );
         }
         Some(Script {
@@ -370,14 +452,23 @@ impl<'a> Lower<'a> {
             },
             None => (None, false),
         };
-        Some(ScriptUser { user: user.s.to_owned(), group, supplementary_groups: supp })
+        Some(ScriptUser {
+            user: user.s.to_owned(),
+            group,
+            supplementary_groups: supp,
+        })
     }
 
     fn children<'n>(&mut self, n: &'n Node) -> &'n [Node] {
         match &n.children {
             Some(c) => c,
             None => {
-                self.warn(DiagKind::Syntax, n, None, format!("`{}` expects a `{{ … }}` block", n.keyword()));
+                self.warn(
+                    DiagKind::Syntax,
+                    n,
+                    None,
+                    format!("`{}` expects a `{{ … }}` block", n.keyword()),
+                );
                 &[]
             }
         }
@@ -385,7 +476,12 @@ impl<'a> Lower<'a> {
 
     fn no_block(&mut self, n: &Node) {
         if n.children.is_some() {
-            self.warn(DiagKind::Syntax, n, None, format!("`{}` does not take a block; block ignored", n.keyword()));
+            self.warn(
+                DiagKind::Syntax,
+                n,
+                None,
+                format!("`{}` does not take a block; block ignored", n.keyword()),
+            );
         }
     }
 
@@ -449,19 +545,34 @@ impl<'a> Lower<'a> {
     }
 
     fn cross_checks(&mut self, c: &mut Config, nodes: &[Node]) {
-        let scripts: std::collections::HashSet<String> = c.vrrp_scripts.iter().map(|s| s.name.clone()).collect();
-        let files: std::collections::HashSet<String> = c.track_files.iter().map(|s| s.name.clone()).collect();
-        let procs: std::collections::HashSet<String> = c.track_processes.iter().map(|s| s.name.clone()).collect();
-        let inst_nodes: Vec<&Node> = nodes.iter().filter(|n| n.keyword() == "vrrp_instance").collect();
+        let scripts: std::collections::HashSet<String> =
+            c.vrrp_scripts.iter().map(|s| s.name.clone()).collect();
+        let files: std::collections::HashSet<String> =
+            c.track_files.iter().map(|s| s.name.clone()).collect();
+        let procs: std::collections::HashSet<String> =
+            c.track_processes.iter().map(|s| s.name.clone()).collect();
+        let inst_nodes: Vec<&Node> = nodes
+            .iter()
+            .filter(|n| n.keyword() == "vrrp_instance")
+            .collect();
         for inst in &mut c.vrrp_instances {
-            let dangling = inst.track_scripts.iter().any(|t| !scripts.contains(&t.name))
+            let dangling = inst
+                .track_scripts
+                .iter()
+                .any(|t| !scripts.contains(&t.name))
                 || inst.track_files.iter().any(|t| !files.contains(&t.name))
-                || inst.track_processes.iter().any(|t| !procs.contains(&t.name));
+                || inst
+                    .track_processes
+                    .iter()
+                    .any(|t| !procs.contains(&t.name));
             if !dangling {
                 continue;
             }
             // Only now look for the block (a linear scan, rare): keeps big configs linear.
-            let node = inst_nodes.iter().find(|n| args(n).first().map(|w| w.s) == Some(inst.name.as_str())).copied();
+            let node = inst_nodes
+                .iter()
+                .find(|n| args(n).first().map(|w| w.s) == Some(inst.name.as_str()))
+                .copied();
             for (list, known, what) in [
                 (&mut inst.track_scripts, &scripts, "track script"),
                 (&mut inst.track_files, &files, "track file"),
@@ -478,7 +589,10 @@ impl<'a> Lower<'a> {
                 if let Some(n) = node {
                     for m in missing {
                         let block = n.children.as_deref().unwrap_or(&[]);
-                        let at = block.iter().flat_map(|b| b.children.as_deref().unwrap_or(&[])).find(|x| x.keyword() == m);
+                        let at = block
+                            .iter()
+                            .flat_map(|b| b.children.as_deref().unwrap_or(&[]))
+                            .find(|x| x.keyword() == m);
                         let target = at.unwrap_or(n);
                         self.d(
                             Severity::Warning,
@@ -493,13 +607,19 @@ impl<'a> Lower<'a> {
             }
         }
         let names: Vec<String> = c.vrrp_instances.iter().map(|i| i.name.clone()).collect();
-        let sg_nodes: Vec<&Node> = nodes.iter().filter(|n| n.keyword() == "vrrp_sync_group").collect();
+        let sg_nodes: Vec<&Node> = nodes
+            .iter()
+            .filter(|n| n.keyword() == "vrrp_sync_group")
+            .collect();
         let names: std::collections::HashSet<String> = names.into_iter().collect();
         for g in &mut c.vrrp_sync_groups {
             if g.group.iter().all(|m| names.contains(m)) {
                 continue;
             }
-            let node = sg_nodes.iter().find(|n| args(n).first().map(|w| w.s) == Some(g.name.as_str())).copied();
+            let node = sg_nodes
+                .iter()
+                .find(|n| args(n).first().map(|w| w.s) == Some(g.name.as_str()))
+                .copied();
             let mut missing = Vec::new();
             g.group.retain(|m| {
                 let ok = names.contains(m);
@@ -514,19 +634,30 @@ impl<'a> Lower<'a> {
                         DiagKind::Semantic,
                         n,
                         None,
-                        format!("sync group {}: vrrp_instance `{m}` not found, ignoring", g.name),
+                        format!(
+                            "sync group {}: vrrp_instance `{m}` not found, ignoring",
+                            g.name
+                        ),
                     );
                 }
             }
         }
-        let groups: Vec<String> = c.virtual_server_groups.iter().map(|g| g.name.clone()).collect();
+        let groups: Vec<String> = c
+            .virtual_server_groups
+            .iter()
+            .map(|g| g.name.clone())
+            .collect();
         for vs in &c.virtual_servers {
-            if let VsTarget::Group { name } = &vs.target {
-                if !groups.contains(name) {
-                    if let Some(n) = nodes.iter().find(|n| n.keyword() == "virtual_server") {
-                        self.warn(DiagKind::Semantic, n, None, format!("virtual_server_group `{name}` not defined"));
-                    }
-                }
+            if let VsTarget::Group { name } = &vs.target
+                && !groups.contains(name)
+                && let Some(n) = nodes.iter().find(|n| n.keyword() == "virtual_server")
+            {
+                self.warn(
+                    DiagKind::Semantic,
+                    n,
+                    None,
+                    format!("virtual_server_group `{name}` not defined"),
+                );
             }
         }
     }
@@ -542,7 +673,8 @@ impl<'a> Lower<'a> {
                 "notification_email" => {
                     let ch = self.children(n);
                     for e in ch {
-                        g.notification_email.extend(e.words().iter().map(|w| w.s.to_owned()));
+                        g.notification_email
+                            .extend(e.words().iter().map(|w| w.s.to_owned()));
                     }
                 }
                 "notification_email_from" => g.notification_email_from = self.string(n),
@@ -550,12 +682,23 @@ impl<'a> Lower<'a> {
                     let a = args(n);
                     if let Some(h) = a.first() {
                         let port = match a.get(1) {
-                            Some(p) => self.int_word(n, *p, 1, 65535).and_then(|v| u16::try_from(v).ok()).unwrap_or(25),
+                            Some(p) => self
+                                .int_word(n, *p, 1, 65535)
+                                .and_then(|v| u16::try_from(v).ok())
+                                .unwrap_or(25),
                             None => 25,
                         };
-                        g.smtp_server = Some(SmtpServer { host: h.s.to_owned(), port });
+                        g.smtp_server = Some(SmtpServer {
+                            host: h.s.to_owned(),
+                            port,
+                        });
                     } else {
-                        self.warn(DiagKind::Missing, n, None, "`smtp_server` needs an address".into());
+                        self.warn(
+                            DiagKind::Missing,
+                            n,
+                            None,
+                            "`smtp_server` needs an address".into(),
+                        );
                     }
                 }
                 "smtp_connect_timeout" => {
@@ -566,64 +709,105 @@ impl<'a> Lower<'a> {
                 "smtp_helo_name" => g.smtp_helo_name = self.string(n),
                 "smtp_alert" => g.smtp_alert = self.flag(n).or(g.smtp_alert),
                 "smtp_alert_vrrp" => g.smtp_alert_vrrp = self.flag(n).or(g.smtp_alert_vrrp),
-                "smtp_alert_checker" => g.smtp_alert_checker = self.flag(n).or(g.smtp_alert_checker),
-                "vrrp_skip_check_adv_addr" => g.vrrp_skip_check_adv_addr = self.flag(n).unwrap_or(g.vrrp_skip_check_adv_addr),
+                "smtp_alert_checker" => {
+                    g.smtp_alert_checker = self.flag(n).or(g.smtp_alert_checker)
+                }
+                "vrrp_skip_check_adv_addr" => {
+                    g.vrrp_skip_check_adv_addr = self.flag(n).unwrap_or(g.vrrp_skip_check_adv_addr)
+                }
                 "vrrp_strict" => g.vrrp_strict = self.flag(n).unwrap_or(g.vrrp_strict),
                 "vrrp_garp_interval" => {
-                    g.vrrp_garp_interval = self.timer(n, 1, u64::from(u32::MAX)).unwrap_or(g.vrrp_garp_interval);
+                    g.vrrp_garp_interval = self
+                        .timer(n, 1, u64::from(u32::MAX))
+                        .unwrap_or(g.vrrp_garp_interval);
                 }
                 "vrrp_gna_interval" => {
-                    g.vrrp_gna_interval = self.timer(n, 1, u64::from(u32::MAX)).unwrap_or(g.vrrp_gna_interval);
+                    g.vrrp_gna_interval = self
+                        .timer(n, 1, u64::from(u32::MAX))
+                        .unwrap_or(g.vrrp_gna_interval);
                 }
                 "vrrp_garp_master_delay" => {
-                    g.vrrp_garp_master_delay = self.timer(n, 0, 86_400_000_000).unwrap_or(g.vrrp_garp_master_delay);
+                    g.vrrp_garp_master_delay = self
+                        .timer(n, 0, 86_400_000_000)
+                        .unwrap_or(g.vrrp_garp_master_delay);
                 }
                 "vrrp_garp_master_repeat" => {
-                    g.vrrp_garp_master_repeat = self.u32v(n, 1, u32::MAX).unwrap_or(g.vrrp_garp_master_repeat);
+                    g.vrrp_garp_master_repeat = self
+                        .u32v(n, 1, u32::MAX)
+                        .unwrap_or(g.vrrp_garp_master_repeat);
                 }
                 "vrrp_garp_master_refresh" => {
-                    g.vrrp_garp_master_refresh = self.timer(n, 0, 86_400_000_000).unwrap_or(g.vrrp_garp_master_refresh);
+                    g.vrrp_garp_master_refresh = self
+                        .timer(n, 0, 86_400_000_000)
+                        .unwrap_or(g.vrrp_garp_master_refresh);
                 }
                 "vrrp_garp_master_refresh_repeat" => {
-                    g.vrrp_garp_master_refresh_repeat =
-                        self.u32v(n, 1, u32::MAX).unwrap_or(g.vrrp_garp_master_refresh_repeat);
+                    g.vrrp_garp_master_refresh_repeat = self
+                        .u32v(n, 1, u32::MAX)
+                        .unwrap_or(g.vrrp_garp_master_refresh_repeat);
                 }
                 "vrrp_garp_lower_prio_delay" => {
-                    g.vrrp_garp_lower_prio_delay = self.timer(n, 0, 86_400_000_000).or(g.vrrp_garp_lower_prio_delay);
+                    g.vrrp_garp_lower_prio_delay = self
+                        .timer(n, 0, 86_400_000_000)
+                        .or(g.vrrp_garp_lower_prio_delay);
                 }
                 "vrrp_garp_lower_prio_repeat" => {
-                    g.vrrp_garp_lower_prio_repeat = self.u32v(n, 1, u32::MAX).or(g.vrrp_garp_lower_prio_repeat);
+                    g.vrrp_garp_lower_prio_repeat =
+                        self.u32v(n, 1, u32::MAX).or(g.vrrp_garp_lower_prio_repeat);
                 }
                 "vrrp_min_garp" => g.vrrp_min_garp = self.flag(n).unwrap_or(g.vrrp_min_garp),
                 "vrrp_version" => {
-                    g.vrrp_version = self.int(n, 2, 3).and_then(|v| u8::try_from(v).ok()).unwrap_or(g.vrrp_version);
+                    g.vrrp_version = self
+                        .int(n, 2, 3)
+                        .and_then(|v| u8::try_from(v).ok())
+                        .unwrap_or(g.vrrp_version);
                 }
                 "vrrp_mcast_group4" => match self.ip(n) {
                     Some(IpAddr::V4(a)) if a.is_multicast() => g.vrrp_mcast_group4 = a,
-                    Some(_) => self.warn(DiagKind::InvalidValue, n, None, "vrrp_mcast_group4 must be an IPv4 multicast address".into()),
+                    Some(_) => self.warn(
+                        DiagKind::InvalidValue,
+                        n,
+                        None,
+                        "vrrp_mcast_group4 must be an IPv4 multicast address".into(),
+                    ),
                     None => {}
                 },
                 "vrrp_mcast_group6" => match self.ip(n) {
                     Some(IpAddr::V6(a)) if a.is_multicast() => g.vrrp_mcast_group6 = a,
-                    Some(_) => self.warn(DiagKind::InvalidValue, n, None, "vrrp_mcast_group6 must be an IPv6 multicast address".into()),
+                    Some(_) => self.warn(
+                        DiagKind::InvalidValue,
+                        n,
+                        None,
+                        "vrrp_mcast_group6 must be an IPv6 multicast address".into(),
+                    ),
                     None => {}
                 },
-                "vrrp_check_unicast_src" => g.vrrp_check_unicast_src = self.flag(n).unwrap_or(g.vrrp_check_unicast_src),
+                "vrrp_check_unicast_src" => {
+                    g.vrrp_check_unicast_src = self.flag(n).unwrap_or(g.vrrp_check_unicast_src)
+                }
                 "vrrp_lower_prio_no_advert" => {
-                    g.vrrp_lower_prio_no_advert = self.flag(n).unwrap_or(g.vrrp_lower_prio_no_advert);
+                    g.vrrp_lower_prio_no_advert =
+                        self.flag(n).unwrap_or(g.vrrp_lower_prio_no_advert);
                 }
                 "vrrp_higher_prio_send_advert" => {
-                    g.vrrp_higher_prio_send_advert = self.flag(n).unwrap_or(g.vrrp_higher_prio_send_advert);
+                    g.vrrp_higher_prio_send_advert =
+                        self.flag(n).unwrap_or(g.vrrp_higher_prio_send_advert);
                 }
                 "vrrp_owner_ignore_adverts" => {
-                    g.vrrp_owner_ignore_adverts = self.flag(n).unwrap_or(g.vrrp_owner_ignore_adverts);
+                    g.vrrp_owner_ignore_adverts =
+                        self.flag(n).unwrap_or(g.vrrp_owner_ignore_adverts);
                 }
                 "vrrp_down_timer_adverts" => {
-                    g.vrrp_down_timer_adverts = self.u32v(n, 1, 100).unwrap_or(g.vrrp_down_timer_adverts);
+                    g.vrrp_down_timer_adverts =
+                        self.u32v(n, 1, 100).unwrap_or(g.vrrp_down_timer_adverts);
                 }
-                "v3_checksum_as_v2" => g.v3_checksum_as_v2 = self.flag(n).unwrap_or(g.v3_checksum_as_v2),
+                "v3_checksum_as_v2" => {
+                    g.v3_checksum_as_v2 = self.flag(n).unwrap_or(g.v3_checksum_as_v2)
+                }
                 "vrrp_startup_delay" => {
-                    g.vrrp_startup_delay = self.timer(n, 1000, 4_294_967_295).unwrap_or(g.vrrp_startup_delay);
+                    g.vrrp_startup_delay = self
+                        .timer(n, 1000, 4_294_967_295)
+                        .unwrap_or(g.vrrp_startup_delay);
                 }
                 "lvs_sync_daemon" => g.lvs_sync_daemon = self.lvs_sync_daemon(n),
                 "lvs_timeouts" => self.lvs_timeouts(n, &mut g.lvs_timeouts),
@@ -633,21 +817,36 @@ impl<'a> Lower<'a> {
                         self.deprecated(n, "lvs_flush_on_stop");
                     }
                     g.lvs_flush_on_stop = true;
-                    if let Some(w) = args(n).first() {
-                        if w.s != "VS" {
-                            self.warn(DiagKind::InvalidValue, n, Some(*w), format!("lvs_flush_on_stop: unknown option `{}`", w.s));
-                        }
+                    if let Some(w) = args(n).first()
+                        && w.s != "VS"
+                    {
+                        self.warn(
+                            DiagKind::InvalidValue,
+                            n,
+                            Some(*w),
+                            format!("lvs_flush_on_stop: unknown option `{}`", w.s),
+                        );
                     }
                 }
                 "script_user" => match self.script_user(n) {
                     Some(u) => g.script_user = Some(u),
-                    None => self.warn(DiagKind::Missing, n, None, "`script_user` needs a user".into()),
+                    None => self.warn(
+                        DiagKind::Missing,
+                        n,
+                        None,
+                        "`script_user` needs a user".into(),
+                    ),
                 },
-                "enable_script_security" => g.enable_script_security = self.flag(n).unwrap_or(g.enable_script_security),
+                "enable_script_security" => {
+                    g.enable_script_security = self.flag(n).unwrap_or(g.enable_script_security)
+                }
                 "dynamic_interfaces" => g.dynamic_interfaces = true,
                 "default_interface" => g.default_interface = self.string(n),
                 "random_seed" => {
-                    g.random_seed = self.int(n, 0, i64::MAX).map(i64::cast_unsigned).or(g.random_seed);
+                    g.random_seed = self
+                        .int(n, 0, i64::MAX)
+                        .map(i64::cast_unsigned)
+                        .or(g.random_seed);
                 }
                 "vmac_prefix" | "vmac_addr_prefix" => g.vmac_prefix = self.string(n),
                 "include_check" => {}
@@ -660,7 +859,12 @@ impl<'a> Lower<'a> {
     fn lvs_sync_daemon(&mut self, n: &Node) -> Option<LvsSyncDaemon> {
         let a = args(n);
         let Some(ifname) = a.first() else {
-            self.warn(DiagKind::Missing, n, None, "`lvs_sync_daemon` needs an interface".into());
+            self.warn(
+                DiagKind::Missing,
+                n,
+                None,
+                "`lvs_sync_daemon` needs an interface".into(),
+            );
             return None;
         };
         let mut d = LvsSyncDaemon {
@@ -679,17 +883,38 @@ impl<'a> Lower<'a> {
             let mut consumed = 2;
             match (key, val) {
                 ("inst", Some(v)) => d.instance = Some(v.s.to_owned()),
-                ("id", Some(v)) => d.id = self.int_word(n, v, 0, 255).and_then(|x| u8::try_from(x).ok()),
-                ("maxlen", Some(v)) => d.maxlen = self.int_word(n, v, 1, 65507).and_then(|x| u16::try_from(x).ok()),
-                ("port", Some(v)) => d.port = self.int_word(n, v, 1, 65535).and_then(|x| u16::try_from(x).ok()),
-                ("ttl", Some(v)) => d.ttl = self.int_word(n, v, 1, 255).and_then(|x| u8::try_from(x).ok()),
+                ("id", Some(v)) => {
+                    d.id = self
+                        .int_word(n, v, 0, 255)
+                        .and_then(|x| u8::try_from(x).ok())
+                }
+                ("maxlen", Some(v)) => {
+                    d.maxlen = self
+                        .int_word(n, v, 1, 65507)
+                        .and_then(|x| u16::try_from(x).ok())
+                }
+                ("port", Some(v)) => {
+                    d.port = self
+                        .int_word(n, v, 1, 65535)
+                        .and_then(|x| u16::try_from(x).ok())
+                }
+                ("ttl", Some(v)) => {
+                    d.ttl = self
+                        .int_word(n, v, 1, 255)
+                        .and_then(|x| u8::try_from(x).ok())
+                }
                 ("group", Some(v)) => d.group = self.ip_word(n, v),
                 (other, _) if i == 1 && d.instance.is_none() => {
                     d.instance = Some(other.to_owned());
                     consumed = 1;
                 }
                 _ => {
-                    self.warn(DiagKind::InvalidValue, n, Some(a[i]), format!("lvs_sync_daemon: unknown option `{key}`"));
+                    self.warn(
+                        DiagKind::InvalidValue,
+                        n,
+                        Some(a[i]),
+                        format!("lvs_sync_daemon: unknown option `{key}`"),
+                    );
                     consumed = 1;
                 }
             }
@@ -703,7 +928,12 @@ impl<'a> Lower<'a> {
         let mut i = 0;
         while i < a.len() {
             let Some(v) = a.get(i + 1).copied() else {
-                self.warn(DiagKind::Missing, n, Some(a[i]), format!("lvs_timeouts: `{}` needs a value", a[i].s));
+                self.warn(
+                    DiagKind::Missing,
+                    n,
+                    Some(a[i]),
+                    format!("lvs_timeouts: `{}` needs a value", a[i].s),
+                );
                 break;
             };
             let d = self.timer_word(n, v, 1_000_000, 86_400_000_000 * 31);
@@ -712,7 +942,12 @@ impl<'a> Lower<'a> {
                 "tcpfin" => t.tcpfin = d,
                 "udp" => t.udp = d,
                 other => {
-                    self.warn(DiagKind::InvalidValue, n, Some(a[i]), format!("lvs_timeouts: unknown protocol `{other}`"));
+                    self.warn(
+                        DiagKind::InvalidValue,
+                        n,
+                        Some(a[i]),
+                        format!("lvs_timeouts: unknown protocol `{other}`"),
+                    );
                 }
             }
             i += 2;
@@ -744,7 +979,12 @@ impl<'a> Lower<'a> {
             Some("reverse") => true,
             Some("noreverse") | None => false,
             Some(_) => {
-                self.warn(DiagKind::InvalidValue, n, a.get(1).copied(), "expected `reverse` after the weight".into());
+                self.warn(
+                    DiagKind::InvalidValue,
+                    n,
+                    a.get(1).copied(),
+                    "expected `reverse` after the weight".into(),
+                );
                 false
             }
         };
@@ -771,7 +1011,11 @@ impl<'a> Lower<'a> {
                 "script" => s.script = self.script(c),
                 "interval" => {
                     if let Some(d) = self.timer(c, 0, u64::from(u32::MAX)) {
-                        s.interval = if d.is_zero() { Duration::from_secs(1) } else { d };
+                        s.interval = if d.is_zero() {
+                            Duration::from_secs(1)
+                        } else {
+                            d
+                        };
                     }
                 }
                 "timeout" => timeout = self.timer(c, 0, u64::from(u32::MAX)).or(timeout),
@@ -790,7 +1034,12 @@ impl<'a> Lower<'a> {
         }
         s.timeout = timeout.filter(|t| !t.is_zero()).unwrap_or(s.interval);
         if s.script.is_none() {
-            self.warn(DiagKind::Missing, n, None, format!("no script set for vrrp_script {} - removing", s.name));
+            self.warn(
+                DiagKind::Missing,
+                n,
+                None,
+                format!("no script set for vrrp_script {} - removing", s.name),
+            );
             return None;
         }
         Some(s)
@@ -798,7 +1047,13 @@ impl<'a> Lower<'a> {
 
     fn track_file(&mut self, n: &Node) -> Option<TrackFile> {
         let name = self.block_name(n)?;
-        let mut t = TrackFile { name, file: None, weight: 1, reverse: false, init_file: None };
+        let mut t = TrackFile {
+            name,
+            file: None,
+            weight: 1,
+            reverse: false,
+            init_file: None,
+        };
         for c in self.children(n) {
             match c.keyword() {
                 "file" => t.file = self.string(c),
@@ -810,11 +1065,16 @@ impl<'a> Lower<'a> {
                 }
                 "init_file" => {
                     let a = args(c);
-                    let mut init = InitFile { value: 0, overwrite: false };
+                    let mut init = InitFile {
+                        value: 0,
+                        overwrite: false,
+                    };
                     for w in &a {
                         if w.s == "overwrite" {
                             init.overwrite = true;
-                        } else if let Some(v) = self.int_word(c, *w, i64::from(i32::MIN), i64::from(i32::MAX)) {
+                        } else if let Some(v) =
+                            self.int_word(c, *w, i64::from(i32::MIN), i64::from(i32::MAX))
+                        {
                             init.value = v;
                         }
                     }
@@ -824,7 +1084,12 @@ impl<'a> Lower<'a> {
             }
         }
         if t.file.is_none() {
-            self.warn(DiagKind::Missing, n, None, format!("no file set for track_file {} - removing", t.name));
+            self.warn(
+                DiagKind::Missing,
+                n,
+                None,
+                format!("no file set for track_file {} - removing", t.name),
+            );
             return None;
         }
         Some(t)
@@ -846,7 +1111,13 @@ impl<'a> Lower<'a> {
         };
         for c in self.children(n) {
             match c.keyword() {
-                "process" => t.process = split_words(&c.text, true).iter().skip(1).map(|w| w.s.to_owned()).collect(),
+                "process" => {
+                    t.process = split_words(&c.text, true)
+                        .iter()
+                        .skip(1)
+                        .map(|w| w.s.to_owned())
+                        .collect()
+                }
                 "param_match" => t.param_match = self.string(c),
                 "weight" => {
                     if let Some((w, r)) = self.weight_reverse(c, -254, 254) {
@@ -868,7 +1139,15 @@ impl<'a> Lower<'a> {
             }
         }
         if t.process.is_empty() {
-            self.warn(DiagKind::Missing, n, None, format!("no process set for vrrp_track_process {} - removing", t.name));
+            self.warn(
+                DiagKind::Missing,
+                n,
+                None,
+                format!(
+                    "no process set for vrrp_track_process {} - removing",
+                    t.name
+                ),
+            );
             return None;
         }
         Some(t)
@@ -879,11 +1158,25 @@ impl<'a> Lower<'a> {
         for c in self.children(n) {
             let a = c.words();
             let Some(name) = a.first() else { continue };
-            let mut t = TrackInterface { name: name.s.to_owned(), weight: 0, reverse: false };
+            let mut t = TrackInterface {
+                name: name.s.to_owned(),
+                weight: 0,
+                reverse: false,
+            };
             if a.get(1).map(|w| w.s) == Some("weight") {
                 match a.get(2) {
-                    Some(w) => t.weight = self.int_word(c, *w, -254, 254).and_then(|v| i32::try_from(v).ok()).unwrap_or(0),
-                    None => self.warn(DiagKind::Missing, c, None, "track_interface: `weight` needs a value".into()),
+                    Some(w) => {
+                        t.weight = self
+                            .int_word(c, *w, -254, 254)
+                            .and_then(|v| i32::try_from(v).ok())
+                            .unwrap_or(0)
+                    }
+                    None => self.warn(
+                        DiagKind::Missing,
+                        c,
+                        None,
+                        "track_interface: `weight` needs a value".into(),
+                    ),
                 }
                 t.reverse = a.get(3).map(|w| w.s) == Some("reverse");
             }
@@ -897,12 +1190,19 @@ impl<'a> Lower<'a> {
         for c in self.children(n) {
             let a = c.words();
             let Some(name) = a.first() else { continue };
-            let mut t = TrackRef { name: name.s.to_owned(), weight: None, reverse: false };
+            let mut t = TrackRef {
+                name: name.s.to_owned(),
+                weight: None,
+                reverse: false,
+            };
             if a.get(1).map(|w| w.s) == Some("weight") {
                 match a.get(2) {
                     Some(w) => {
                         // keepalived accepts ±(limit+1) and coerces it to ±limit.
-                        t.weight = self.int_word(c, *w, -limit - 1, limit + 1).map(|v| v.clamp(-limit, limit)).and_then(|v| i32::try_from(v).ok());
+                        t.weight = self
+                            .int_word(c, *w, -limit - 1, limit + 1)
+                            .map(|v| v.clamp(-limit, limit))
+                            .and_then(|v| i32::try_from(v).ok());
                     }
                     None => self.warn(DiagKind::Missing, c, None, "`weight` needs a value".into()),
                 }
@@ -919,7 +1219,12 @@ impl<'a> Lower<'a> {
             let a = c.words();
             let Some(first) = a.first() else { continue };
             let Some((address, prefix_len)) = parse_addr_prefix(first.s) else {
-                self.warn(DiagKind::InvalidValue, c, Some(*first), format!("invalid virtual address `{}` - ignoring", first.s));
+                self.warn(
+                    DiagKind::InvalidValue,
+                    c,
+                    Some(*first),
+                    format!("invalid virtual address `{}` - ignoring", first.s),
+                );
                 continue;
             };
             let mut v = VirtualIp {
@@ -937,9 +1242,17 @@ impl<'a> Lower<'a> {
             while i < a.len() {
                 let key = a[i].s;
                 let val = a.get(i + 1).map(|w| w.s.to_owned());
-                let takes = matches!(key, "brd" | "broadcast" | "dev" | "scope" | "label" | "peer" | "preferred_lft");
+                let takes = matches!(
+                    key,
+                    "brd" | "broadcast" | "dev" | "scope" | "label" | "peer" | "preferred_lft"
+                );
                 if takes && val.is_none() {
-                    self.warn(DiagKind::Missing, c, Some(a[i]), format!("`{key}` needs a value"));
+                    self.warn(
+                        DiagKind::Missing,
+                        c,
+                        Some(a[i]),
+                        format!("`{key}` needs a value"),
+                    );
                     break;
                 }
                 match key {
@@ -949,18 +1262,29 @@ impl<'a> Lower<'a> {
                     "label" => v.label = val,
                     "peer" => match a.get(i + 1).and_then(|w| parse_addr_prefix(w.s)) {
                         Some((p, _)) => v.peer = Some(p),
-                        None => self.warn(DiagKind::InvalidValue, c, a.get(i + 1).copied(), "invalid peer address".into()),
+                        None => self.warn(
+                            DiagKind::InvalidValue,
+                            c,
+                            a.get(i + 1).copied(),
+                            "invalid peer address".into(),
+                        ),
                     },
                     "preferred_lft" => {
                         v.options.push(key.to_owned());
                         v.options.extend(val);
                     }
                     "no_track" => v.no_track = true,
-                    "home" | "-nodad" | "nodad" | "mngtmpaddr" | "noprefixroute" | "autojoin" | "use_vmac" => {
+                    "home" | "-nodad" | "nodad" | "mngtmpaddr" | "noprefixroute" | "autojoin"
+                    | "use_vmac" => {
                         v.options.push(key.to_owned());
                     }
                     _ => {
-                        self.warn(DiagKind::InvalidValue, c, Some(a[i]), format!("unknown virtual address option `{key}` - ignoring"));
+                        self.warn(
+                            DiagKind::InvalidValue,
+                            c,
+                            Some(a[i]),
+                            format!("unknown virtual address option `{key}` - ignoring"),
+                        );
                     }
                 }
                 i += if takes { 2 } else { 1 };
@@ -971,7 +1295,10 @@ impl<'a> Lower<'a> {
     }
 
     fn lines_verbatim(&mut self, n: &Node) -> Vec<String> {
-        self.children(n).iter().map(|c| c.text.to_string()).collect()
+        self.children(n)
+            .iter()
+            .map(|c| c.text.to_string())
+            .collect()
     }
 
     fn vrrp_instance(&mut self, n: &Node, g: &GlobalDefs) -> Option<VrrpInstance> {
@@ -1037,7 +1364,12 @@ impl<'a> Lower<'a> {
                             "MASTER" => VrrpState::Master,
                             "BACKUP" => VrrpState::Backup,
                             other => {
-                                self.warn(DiagKind::InvalidValue, c, Some(w), format!("unknown state `{other}`, using BACKUP"));
+                                self.warn(
+                                    DiagKind::InvalidValue,
+                                    c,
+                                    Some(w),
+                                    format!("unknown state `{other}`, using BACKUP"),
+                                );
                                 VrrpState::Backup
                             }
                         });
@@ -1050,29 +1382,38 @@ impl<'a> Lower<'a> {
                                 DiagKind::InvalidValue,
                                 c,
                                 Some(w),
-                                format!("({}) cannot use a loopback interface (lo) for vrrp - ignoring", i.name),
+                                format!(
+                                    "({}) cannot use a loopback interface (lo) for vrrp - ignoring",
+                                    i.name
+                                ),
                             );
                         } else {
                             i.interface = Some(w.s.to_owned());
                         }
                     }
                 }
-                "virtual_router_id" => vrid = self.int(c, 1, 255).and_then(|v| u8::try_from(v).ok()),
-                "priority" => match self.arg1(c) {
-                    Some(w) => match w.s.parse::<i64>() {
-                        Ok(v) if (1..=255).contains(&v) => priority = u8::try_from(v).ok(),
-                        _ => {
-                            self.warn(
-                                DiagKind::InvalidValue,
-                                c,
-                                Some(w),
-                                format!("({}) priority `{}` outside range [1, 255]; using 100", i.name, w.s),
-                            );
-                            priority = Some(100);
+                "virtual_router_id" => {
+                    vrid = self.int(c, 1, 255).and_then(|v| u8::try_from(v).ok())
+                }
+                "priority" => {
+                    if let Some(w) = self.arg1(c) {
+                        match w.s.parse::<i64>() {
+                            Ok(v) if (1..=255).contains(&v) => priority = u8::try_from(v).ok(),
+                            _ => {
+                                self.warn(
+                                    DiagKind::InvalidValue,
+                                    c,
+                                    Some(w),
+                                    format!(
+                                        "({}) priority `{}` outside range [1, 255]; using 100",
+                                        i.name, w.s
+                                    ),
+                                );
+                                priority = Some(100);
+                            }
                         }
-                    },
-                    None => {}
-                },
+                    }
+                }
                 "advert_int" => {
                     if let Some(d) = self.timer(c, 10_000, 255_000_000) {
                         i.advert_int = d;
@@ -1081,7 +1422,9 @@ impl<'a> Lower<'a> {
                 "version" => version = self.int(c, 2, 3).and_then(|v| u8::try_from(v).ok()),
                 "authentication" => i.authentication = self.authentication(c, &i.name),
                 "virtual_ipaddress" => i.virtual_ipaddress.extend(self.vip_list(c)),
-                "virtual_ipaddress_excluded" => i.virtual_ipaddress_excluded.extend(self.vip_list(c)),
+                "virtual_ipaddress_excluded" => {
+                    i.virtual_ipaddress_excluded.extend(self.vip_list(c))
+                }
                 "virtual_routes" => {
                     let l = self.lines_verbatim(c);
                     i.virtual_routes.extend(l);
@@ -1104,22 +1447,41 @@ impl<'a> Lower<'a> {
                     for p in self.children(c) {
                         let a = p.words();
                         let Some(first) = a.first() else { continue };
-                        let Some(addr) = self.ip_word(p, *first) else { continue };
-                        let mut peer = UnicastPeer { address: addr, min_ttl: None, max_ttl: None };
+                        let Some(addr) = self.ip_word(p, *first) else {
+                            continue;
+                        };
+                        let mut peer = UnicastPeer {
+                            address: addr,
+                            min_ttl: None,
+                            max_ttl: None,
+                        };
                         let mut j = 1;
                         while j < a.len() {
-                            let v = a.get(j + 1).and_then(|w| self.int_word(p, *w, 0, 255)).and_then(|v| u8::try_from(v).ok());
+                            let v = a
+                                .get(j + 1)
+                                .and_then(|w| self.int_word(p, *w, 0, 255))
+                                .and_then(|v| u8::try_from(v).ok());
                             match a[j].s {
                                 "min_ttl" => peer.min_ttl = v,
                                 "max_ttl" => peer.max_ttl = v,
-                                other => self.warn(DiagKind::InvalidValue, p, Some(a[j]), format!("unicast_peer: unknown option `{other}`")),
+                                other => self.warn(
+                                    DiagKind::InvalidValue,
+                                    p,
+                                    Some(a[j]),
+                                    format!("unicast_peer: unknown option `{other}`"),
+                                ),
                             }
                             j += 2;
                         }
                         i.unicast_peers.push(peer);
                     }
                 }
-                "unicast_ttl" => i.unicast_ttl = self.int(c, 0, 255).and_then(|v| u8::try_from(v).ok()).unwrap_or(i.unicast_ttl),
+                "unicast_ttl" => {
+                    i.unicast_ttl = self
+                        .int(c, 0, 255)
+                        .and_then(|v| u8::try_from(v).ok())
+                        .unwrap_or(i.unicast_ttl)
+                }
                 "track_interface" => {
                     let t = self.track_interfaces(c);
                     i.track_interfaces.extend(t);
@@ -1146,13 +1508,23 @@ impl<'a> Lower<'a> {
                 "notify" => i.notify = self.script(c),
                 "smtp_alert" => i.smtp_alert = self.flag(c),
                 "notify_priority_changes" => i.notify_priority_changes = self.flag(c),
-                "garp_master_delay" => i.garp_master_delay = self.timer(c, 0, 86_400_000_000).unwrap_or(i.garp_master_delay),
-                "garp_master_repeat" => i.garp_master_repeat = self.u32v(c, 1, u32::MAX).unwrap_or(i.garp_master_repeat),
+                "garp_master_delay" => {
+                    i.garp_master_delay = self
+                        .timer(c, 0, 86_400_000_000)
+                        .unwrap_or(i.garp_master_delay)
+                }
+                "garp_master_repeat" => {
+                    i.garp_master_repeat = self.u32v(c, 1, u32::MAX).unwrap_or(i.garp_master_repeat)
+                }
                 "garp_master_refresh" => {
-                    i.garp_master_refresh = self.timer(c, 0, 86_400_000_000).unwrap_or(i.garp_master_refresh);
+                    i.garp_master_refresh = self
+                        .timer(c, 0, 86_400_000_000)
+                        .unwrap_or(i.garp_master_refresh);
                 }
                 "garp_master_refresh_repeat" => {
-                    i.garp_master_refresh_repeat = self.u32v(c, 1, u32::MAX).unwrap_or(i.garp_master_refresh_repeat);
+                    i.garp_master_refresh_repeat = self
+                        .u32v(c, 1, u32::MAX)
+                        .unwrap_or(i.garp_master_refresh_repeat);
                 }
                 "use_vmac" => {
                     let a = args(c);
@@ -1171,12 +1543,24 @@ impl<'a> Lower<'a> {
                 "accept" => accept = Some(true),
                 "no_accept" => accept = Some(false),
                 "strict_mode" => i.strict_mode = self.flag(c).unwrap_or(i.strict_mode),
-                "skip_check_adv_addr" => i.skip_check_adv_addr = self.flag(c).unwrap_or(i.skip_check_adv_addr),
-                "lower_prio_no_advert" => i.lower_prio_no_advert = self.flag(c).unwrap_or(i.lower_prio_no_advert),
-                "higher_prio_send_advert" => i.higher_prio_send_advert = self.flag(c).unwrap_or(i.higher_prio_send_advert),
+                "skip_check_adv_addr" => {
+                    i.skip_check_adv_addr = self.flag(c).unwrap_or(i.skip_check_adv_addr)
+                }
+                "lower_prio_no_advert" => {
+                    i.lower_prio_no_advert = self.flag(c).unwrap_or(i.lower_prio_no_advert)
+                }
+                "higher_prio_send_advert" => {
+                    i.higher_prio_send_advert = self.flag(c).unwrap_or(i.higher_prio_send_advert)
+                }
                 "promote_secondaries" => i.promote_secondaries = true,
-                k if kw::INSTANCE_UNSUPPORTED.contains(&k) => self.unsupported(c, &mut i.unsupported),
-                _ => self.unknown(c, "vrrp_instance", &[kw::INSTANCE, kw::INSTANCE_UNSUPPORTED]),
+                k if kw::INSTANCE_UNSUPPORTED.contains(&k) => {
+                    self.unsupported(c, &mut i.unsupported)
+                }
+                _ => self.unknown(
+                    c,
+                    "vrrp_instance",
+                    &[kw::INSTANCE, kw::INSTANCE_UNSUPPORTED],
+                ),
             }
         }
         let Some(vrid) = vrid else {
@@ -1185,7 +1569,10 @@ impl<'a> Lower<'a> {
                 DiagKind::Missing,
                 n,
                 None,
-                format!("({}) the virtual router id must be set; instance ignored", i.name),
+                format!(
+                    "({}) the virtual router id must be set; instance ignored",
+                    i.name
+                ),
                 Some("add `virtual_router_id 1..255`".into()),
             );
             return None;
@@ -1196,7 +1583,11 @@ impl<'a> Lower<'a> {
             (None, Some(VrrpState::Master)) => 255,
             (None, _) => 100,
         };
-        i.state = state.unwrap_or(if i.priority == 255 { VrrpState::Master } else { VrrpState::Backup });
+        i.state = state.unwrap_or(if i.priority == 255 {
+            VrrpState::Master
+        } else {
+            VrrpState::Backup
+        });
         // Address family: all VIPs one family; IPv6 means VRRPv3.
         if let Some(first) = i.virtual_ipaddress.first().map(|v| v.address.is_ipv6()) {
             let before = i.virtual_ipaddress.len();
@@ -1214,8 +1605,18 @@ impl<'a> Lower<'a> {
             }
         }
         if let Some(v) = version {
-            if i.version == 3 && v == 2 && i.virtual_ipaddress.first().is_some_and(|v| v.address.is_ipv6()) {
-                self.warn(DiagKind::Semantic, n, None, format!("({}) IPv6 instances use VRRP version 3", i.name));
+            if i.version == 3
+                && v == 2
+                && i.virtual_ipaddress
+                    .first()
+                    .is_some_and(|v| v.address.is_ipv6())
+            {
+                self.warn(
+                    DiagKind::Semantic,
+                    n,
+                    None,
+                    format!("({}) IPv6 instances use VRRP version 3", i.name),
+                );
             } else {
                 i.version = v;
             }
@@ -1225,10 +1626,16 @@ impl<'a> Lower<'a> {
             i.advert_int = Duration::from_secs(u64::try_from(secs.clamp(1, 255)).unwrap_or(1));
         } else {
             let cs = (i.advert_int.as_micros() + 5_000) / 10_000;
-            i.advert_int = Duration::from_millis(u64::try_from(cs.clamp(1, 4095)).unwrap_or(100) * 10);
+            i.advert_int =
+                Duration::from_millis(u64::try_from(cs.clamp(1, 4095)).unwrap_or(100) * 10);
         }
         if i.authentication.is_some() && i.version == 3 {
-            self.warn(DiagKind::Semantic, n, None, format!("({}) authentication is ignored with VRRP version 3", i.name));
+            self.warn(
+                DiagKind::Semantic,
+                n,
+                None,
+                format!("({}) authentication is ignored with VRRP version 3", i.name),
+            );
             i.authentication = None;
         }
         if i.nopreempt && (i.state == VrrpState::Master || i.priority == 255) {
@@ -1240,13 +1647,18 @@ impl<'a> Lower<'a> {
             );
             i.nopreempt = false;
         }
-        if !i.preempt_delay.is_zero() && (i.state == VrrpState::Master || i.nopreempt || i.strict_mode) {
+        if !i.preempt_delay.is_zero()
+            && (i.state == VrrpState::Master || i.nopreempt || i.strict_mode)
+        {
             if let Some(c) = preempt_delay_node {
                 self.warn(
                     DiagKind::Semantic,
                     c,
                     None,
-                    format!("({}) preempt_delay is ignored with state MASTER, nopreempt or strict mode", i.name),
+                    format!(
+                        "({}) preempt_delay is ignored with state MASTER, nopreempt or strict mode",
+                        i.name
+                    ),
                 );
             }
             i.preempt_delay = Duration::ZERO;
@@ -1256,7 +1668,10 @@ impl<'a> Lower<'a> {
                 DiagKind::Semantic,
                 n,
                 None,
-                format!("({}) cannot use unicast_ttl without unicast peers - resetting", i.name),
+                format!(
+                    "({}) cannot use unicast_ttl without unicast peers - resetting",
+                    i.name
+                ),
             );
             i.unicast_ttl = 255;
         }
@@ -1275,7 +1690,12 @@ impl<'a> Lower<'a> {
                             "PASS" => Some(AuthType::Pass),
                             "AH" => Some(AuthType::Ah),
                             other => {
-                                self.warn(DiagKind::InvalidValue, c, Some(w), format!("unknown auth_type `{other}`"));
+                                self.warn(
+                                    DiagKind::InvalidValue,
+                                    c,
+                                    Some(w),
+                                    format!("unknown auth_type `{other}`"),
+                                );
                                 None
                             }
                         }
@@ -1285,7 +1705,12 @@ impl<'a> Lower<'a> {
                     if let Some(w) = self.arg1(c) {
                         let mut p = w.s.to_owned();
                         if p.len() > 8 {
-                            self.warn(DiagKind::InvalidValue, c, Some(w), format!("({inst}) truncating auth_pass to 8 characters"));
+                            self.warn(
+                                DiagKind::InvalidValue,
+                                c,
+                                Some(w),
+                                format!("({inst}) truncating auth_pass to 8 characters"),
+                            );
                             let mut cut = 8;
                             while !p.is_char_boundary(cut) {
                                 cut -= 1;
@@ -1299,9 +1724,17 @@ impl<'a> Lower<'a> {
             }
         }
         match t {
-            Some(auth_type) => Some(Authentication { auth_type, auth_pass: pass.unwrap_or_default() }),
+            Some(auth_type) => Some(Authentication {
+                auth_type,
+                auth_pass: pass.unwrap_or_default(),
+            }),
             None => {
-                self.warn(DiagKind::Missing, n, None, format!("({inst}) authentication without a valid auth_type - ignoring"));
+                self.warn(
+                    DiagKind::Missing,
+                    n,
+                    None,
+                    format!("({inst}) authentication without a valid auth_type - ignoring"),
+                );
                 None
             }
         }
@@ -1357,12 +1790,23 @@ impl<'a> Lower<'a> {
                 "smtp_alert" => g.smtp_alert = self.flag(c),
                 "notify_priority_changes" => g.notify_priority_changes = self.flag(c),
                 "sync_group_tracking_weight" => g.sync_group_tracking_weight = true,
-                k if kw::SYNC_GROUP_UNSUPPORTED.contains(&k) => self.unsupported(c, &mut g.unsupported),
-                _ => self.unknown(c, "vrrp_sync_group", &[kw::SYNC_GROUP, kw::SYNC_GROUP_UNSUPPORTED]),
+                k if kw::SYNC_GROUP_UNSUPPORTED.contains(&k) => {
+                    self.unsupported(c, &mut g.unsupported)
+                }
+                _ => self.unknown(
+                    c,
+                    "vrrp_sync_group",
+                    &[kw::SYNC_GROUP, kw::SYNC_GROUP_UNSUPPORTED],
+                ),
             }
         }
         if g.group.is_empty() {
-            self.warn(DiagKind::Missing, n, None, format!("sync group {} has no members - ignoring", g.name));
+            self.warn(
+                DiagKind::Missing,
+                n,
+                None,
+                format!("sync group {} has no members - ignoring", g.name),
+            );
             return None;
         }
         Some(g)
@@ -1370,12 +1814,18 @@ impl<'a> Lower<'a> {
 
     fn vs_group(&mut self, n: &Node) -> Option<VirtualServerGroup> {
         let name = self.block_name(n)?;
-        let mut g = VirtualServerGroup { name, entries: Vec::new() };
+        let mut g = VirtualServerGroup {
+            name,
+            entries: Vec::new(),
+        };
         for c in self.children(n) {
             let a = c.words();
             let Some(first) = a.first() else { continue };
             if first.s == "fwmark" {
-                let mark = a.get(1).and_then(|w| self.int_word(c, *w, 1, i64::from(u32::MAX))).and_then(|v| u32::try_from(v).ok());
+                let mark = a
+                    .get(1)
+                    .and_then(|w| self.int_word(c, *w, 1, i64::from(u32::MAX)))
+                    .and_then(|v| u32::try_from(v).ok());
                 let family = match a.get(2).map(|w| w.s) {
                     Some("inet") => Some(IpFamily::Inet),
                     Some("inet6") => Some(IpFamily::Inet6),
@@ -1387,16 +1837,28 @@ impl<'a> Lower<'a> {
                 continue;
             }
             let port = match a.get(1) {
-                Some(p) => self.int_word(c, *p, 0, 65535).and_then(|v| u16::try_from(v).ok()),
+                Some(p) => self
+                    .int_word(c, *p, 0, 65535)
+                    .and_then(|v| u16::try_from(v).ok()),
                 None => None,
             };
             match parse_vsg_range(first.s) {
                 Some((start, end)) => g.entries.push(VsgEntry::Range { start, end, port }),
-                None => self.warn(DiagKind::InvalidValue, c, Some(*first), format!("invalid virtual_server_group entry `{}`", first.s)),
+                None => self.warn(
+                    DiagKind::InvalidValue,
+                    c,
+                    Some(*first),
+                    format!("invalid virtual_server_group entry `{}`", first.s),
+                ),
             }
         }
         if g.entries.is_empty() {
-            self.warn(DiagKind::Semantic, n, None, format!("virtual_server_group {} has no entries - removing", g.name));
+            self.warn(
+                DiagKind::Semantic,
+                n,
+                None,
+                format!("virtual_server_group {} has no entries - removing", g.name),
+            );
             return None;
         }
         Some(g)
@@ -1410,14 +1872,23 @@ impl<'a> Lower<'a> {
             "DR" => LvsMethod::Dr,
             "TUN" => LvsMethod::Tun,
             _ => {
-                self.warn(DiagKind::InvalidValue, n, Some(w), format!("unknown forwarding method `{}`", w.s));
+                self.warn(
+                    DiagKind::InvalidValue,
+                    n,
+                    Some(w),
+                    format!("unknown forwarding method `{}`", w.s),
+                );
                 return None;
             }
         };
         if m != LvsMethod::Tun {
             return Some((m, None));
         }
-        let mut t = TunnelOptions { tunnel_type: "ipip".into(), port: None, checksum: None };
+        let mut t = TunnelOptions {
+            tunnel_type: "ipip".into(),
+            port: None,
+            checksum: None,
+        };
         let mut i = 1;
         while i < a.len() {
             match a[i].s {
@@ -1428,7 +1899,10 @@ impl<'a> Lower<'a> {
                     i += 2;
                 }
                 "port" => {
-                    t.port = a.get(i + 1).and_then(|p| self.int_word(n, *p, 1, 65535)).and_then(|v| u16::try_from(v).ok());
+                    t.port = a
+                        .get(i + 1)
+                        .and_then(|p| self.int_word(n, *p, 1, 65535))
+                        .and_then(|v| u16::try_from(v).ok());
                     i += 2;
                 }
                 "nocsum" | "csum" | "remcsum" => {
@@ -1436,7 +1910,12 @@ impl<'a> Lower<'a> {
                     i += 1;
                 }
                 other => {
-                    self.warn(DiagKind::InvalidValue, n, Some(a[i]), format!("unknown tunnel option `{other}`"));
+                    self.warn(
+                        DiagKind::InvalidValue,
+                        n,
+                        Some(a[i]),
+                        format!("unknown tunnel option `{other}`"),
+                    );
                     i += 1;
                 }
             }
@@ -1446,11 +1925,21 @@ impl<'a> Lower<'a> {
 
     fn inherit_kw(&mut self, c: &Node, inh: &mut Inherit) -> bool {
         match c.keyword() {
-            "connect_timeout" => inh.connect_timeout = self.timer(c, 1, u64::from(u32::MAX)).or(inh.connect_timeout),
+            "connect_timeout" => {
+                inh.connect_timeout = self
+                    .timer(c, 1, u64::from(u32::MAX))
+                    .or(inh.connect_timeout)
+            }
             "retry" => inh.retry = self.u32v(c, 0, u32::MAX).or(inh.retry),
-            "delay_before_retry" => inh.delay_before_retry = self.timer(c, 0, u64::from(u32::MAX)).or(inh.delay_before_retry),
+            "delay_before_retry" => {
+                inh.delay_before_retry = self
+                    .timer(c, 0, u64::from(u32::MAX))
+                    .or(inh.delay_before_retry)
+            }
             "warmup" => inh.warmup = self.timer(c, 0, u64::from(u32::MAX)).or(inh.warmup),
-            "delay_loop" => inh.delay_loop = self.timer(c, 1, u64::from(u32::MAX)).or(inh.delay_loop),
+            "delay_loop" => {
+                inh.delay_loop = self.timer(c, 1, u64::from(u32::MAX)).or(inh.delay_loop)
+            }
             "alpha" => inh.alpha = self.flag(c).or(inh.alpha),
             "virtualhost" => inh.virtualhost = self.string(c).or(inh.virtualhost.take()),
             _ => return false,
@@ -1462,33 +1951,68 @@ impl<'a> Lower<'a> {
         let a = args(n);
         let target = match a.first().map(|w| w.s) {
             Some("fwmark") => {
-                let mark = a.get(1).and_then(|w| self.int_word(n, *w, 1, i64::from(u32::MAX))).and_then(|v| u32::try_from(v).ok());
+                let mark = a
+                    .get(1)
+                    .and_then(|w| self.int_word(n, *w, 1, i64::from(u32::MAX)))
+                    .and_then(|v| u32::try_from(v).ok());
                 VsTarget::Fwmark { mark: mark? }
             }
             Some("group") => match a.get(1) {
-                Some(g) => VsTarget::Group { name: g.s.to_owned() },
+                Some(g) => VsTarget::Group {
+                    name: g.s.to_owned(),
+                },
                 None => {
-                    self.d(Severity::Error, DiagKind::Missing, n, None, "virtual_server group needs a name".into(), None);
+                    self.d(
+                        Severity::Error,
+                        DiagKind::Missing,
+                        n,
+                        None,
+                        "virtual_server group needs a name".into(),
+                        None,
+                    );
                     return None;
                 }
             },
             Some(_) => {
                 let Some(addr) = a.first().and_then(|w| self.ip_word(n, *w)) else {
-                    self.d(Severity::Error, DiagKind::InvalidValue, n, None, "virtual_server: invalid address; block ignored".into(), None);
+                    self.d(
+                        Severity::Error,
+                        DiagKind::InvalidValue,
+                        n,
+                        None,
+                        "virtual_server: invalid address; block ignored".into(),
+                        None,
+                    );
                     return None;
                 };
                 let port = match a.get(1) {
-                    Some(p) => self.int_word(n, *p, 0, 65535).and_then(|v| u16::try_from(v).ok()),
+                    Some(p) => self
+                        .int_word(n, *p, 0, 65535)
+                        .and_then(|v| u16::try_from(v).ok()),
                     None => None,
                 };
-                VsTarget::Address { address: addr, port }
+                VsTarget::Address {
+                    address: addr,
+                    port,
+                }
             }
             None => {
-                self.d(Severity::Error, DiagKind::Missing, n, None, "virtual_server needs an address, fwmark or group".into(), None);
+                self.d(
+                    Severity::Error,
+                    DiagKind::Missing,
+                    n,
+                    None,
+                    "virtual_server needs an address, fwmark or group".into(),
+                    None,
+                );
                 return None;
             }
         };
-        let vs_desc = n.text.trim_start_matches("virtual_server").trim().to_owned();
+        let vs_desc = n
+            .text
+            .trim_start_matches("virtual_server")
+            .trim()
+            .to_owned();
         let mut v = VirtualServer {
             target,
             ip_family: None,
@@ -1537,7 +2061,12 @@ impl<'a> Lower<'a> {
                                 v.lvs_sched = *s;
                                 sched = true;
                             }
-                            None => self.warn(DiagKind::InvalidValue, c, Some(w), format!("unknown scheduler `{}`", w.s)),
+                            None => self.warn(
+                                DiagKind::InvalidValue,
+                                c,
+                                Some(w),
+                                format!("unknown scheduler `{}`", w.s),
+                            ),
                         }
                     }
                 }
@@ -1554,7 +2083,12 @@ impl<'a> Lower<'a> {
                             "TCP" => proto = Some(Protocol::Tcp),
                             "UDP" => proto = Some(Protocol::Udp),
                             "SCTP" => proto = Some(Protocol::Sctp),
-                            _ => self.warn(DiagKind::InvalidValue, c, Some(w), format!("unknown protocol `{}`", w.s)),
+                            _ => self.warn(
+                                DiagKind::InvalidValue,
+                                c,
+                                Some(w),
+                                format!("unknown protocol `{}`", w.s),
+                            ),
                         }
                     }
                 }
@@ -1587,25 +2121,48 @@ impl<'a> Lower<'a> {
                     let a = args(c);
                     match a.first().and_then(|w| self.ip_word(c, *w)) {
                         Some(address) => {
-                            let port = a.get(1).and_then(|p| self.int_word(c, *p, 0, 65535)).and_then(|p| u16::try_from(p).ok());
+                            let port = a
+                                .get(1)
+                                .and_then(|p| self.int_word(c, *p, 0, 65535))
+                                .and_then(|p| u16::try_from(p).ok());
                             v.sorry_server = Some(SorryServer { address, port });
                         }
-                        None => self.warn(DiagKind::Missing, c, None, "sorry_server needs an address".into()),
+                        None => self.warn(
+                            DiagKind::Missing,
+                            c,
+                            None,
+                            "sorry_server needs an address".into(),
+                        ),
                     }
                 }
                 "sorry_server_inhibit" => v.sorry_server_inhibit = self.flag(c).unwrap_or(true),
-                "sorry_server_lvs_method" => v.sorry_server_lvs_method = self.lvs_method(c).map(|m| m.0),
+                "sorry_server_lvs_method" => {
+                    v.sorry_server_lvs_method = self.lvs_method(c).map(|m| m.0)
+                }
                 "ha_suspend" => v.ha_suspend = true,
-                "weight" => v.weight = self.u32v(c, 1, i32::MAX.cast_unsigned()).unwrap_or(v.weight),
+                "weight" => {
+                    v.weight = self
+                        .u32v(c, 1, i32::MAX.cast_unsigned())
+                        .unwrap_or(v.weight)
+                }
                 "ip_family" => match self.arg1(c).map(|w| w.s) {
                     Some("inet") => v.ip_family = Some(IpFamily::Inet),
                     Some("inet6") => v.ip_family = Some(IpFamily::Inet6),
-                    Some(_) => self.warn(DiagKind::InvalidValue, c, None, "ip_family must be inet or inet6".into()),
+                    Some(_) => self.warn(
+                        DiagKind::InvalidValue,
+                        c,
+                        None,
+                        "ip_family must be inet or inet6".into(),
+                    ),
                     None => {}
                 },
                 "smtp_alert" => v.smtp_alert = self.flag(c),
                 k if kw::VS_UNSUPPORTED.contains(&k) => self.unsupported(c, &mut v.unsupported),
-                _ => self.unknown(c, "virtual_server", &[kw::VS, kw::VS_UNSUPPORTED, kw::INHERITED]),
+                _ => self.unknown(
+                    c,
+                    "virtual_server",
+                    &[kw::VS, kw::VS_UNSUPPORTED, kw::INHERITED],
+                ),
             }
         }
         v.delay_loop = inh.delay_loop.unwrap_or(v.delay_loop);
@@ -1621,7 +2178,12 @@ impl<'a> Lower<'a> {
             Some(p) => {
                 v.protocol = p;
                 if is_fwmark {
-                    self.warn(DiagKind::Semantic, n, None, "protocol specified for fwmark - protocol will be ignored".into());
+                    self.warn(
+                        DiagKind::Semantic,
+                        n,
+                        None,
+                        "protocol specified for fwmark - protocol will be ignored".into(),
+                    );
                 }
             }
             None if !is_fwmark => {
@@ -1637,7 +2199,12 @@ impl<'a> Lower<'a> {
             None => {}
         }
         if !sched {
-            self.warn(DiagKind::DefaultApplied, n, None, format!("virtual server {vs_desc}: no scheduler set, setting default 'wlc'"));
+            self.warn(
+                DiagKind::DefaultApplied,
+                n,
+                None,
+                format!("virtual server {vs_desc}: no scheduler set, setting default 'wlc'"),
+            );
         }
         if !method {
             self.warn(
@@ -1647,7 +2214,8 @@ impl<'a> Lower<'a> {
                 format!("virtual server {vs_desc}: no forwarding method set, setting default NAT"),
             );
         }
-        if v.persistence_timeout.is_none() && (persist_bare || v.persistence_granularity.is_some()) {
+        if v.persistence_timeout.is_none() && (persist_bare || v.persistence_granularity.is_some())
+        {
             v.persistence_timeout = Some(Duration::from_secs(360));
         }
         let vs_port = match v.target {
@@ -1658,27 +2226,53 @@ impl<'a> Lower<'a> {
         for c in children.iter().filter(|c| c.keyword() == "real_server") {
             if let Some(rs) = self.real_server(c, &v, &inh, vs_port, is_fwmark) {
                 if !seen.insert((rs.address, rs.port)) {
-                    self.warn(DiagKind::Semantic, c, None, "duplicate real server - removing".into());
+                    self.warn(
+                        DiagKind::Semantic,
+                        c,
+                        None,
+                        "duplicate real server - removing".into(),
+                    );
                 } else {
                     v.real_servers.push(rs);
                 }
             }
         }
         if v.real_servers.is_empty() {
-            self.warn(DiagKind::Semantic, n, None, format!("virtual server {vs_desc} has no real servers - ignoring"));
+            self.warn(
+                DiagKind::Semantic,
+                n,
+                None,
+                format!("virtual server {vs_desc} has no real servers - ignoring"),
+            );
             return None;
         }
         Some(v)
     }
 
-    fn real_server(&mut self, n: &Node, vs: &VirtualServer, vs_inh: &Inherit, vs_port: Option<u16>, fwmark: bool) -> Option<RealServer> {
+    fn real_server(
+        &mut self,
+        n: &Node,
+        vs: &VirtualServer,
+        vs_inh: &Inherit,
+        vs_port: Option<u16>,
+        fwmark: bool,
+    ) -> Option<RealServer> {
         let a = args(n);
         let Some(addr) = a.first().and_then(|w| self.ip_word(n, *w)) else {
-            self.d(Severity::Error, DiagKind::InvalidValue, n, None, "real_server needs a valid address; block ignored".into(), None);
+            self.d(
+                Severity::Error,
+                DiagKind::InvalidValue,
+                n,
+                None,
+                "real_server needs a valid address; block ignored".into(),
+                None,
+            );
             return None;
         };
         let mut port = match a.get(1) {
-            Some(p) => self.int_word(n, *p, 0, 65535).and_then(|v| u16::try_from(v).ok()),
+            Some(p) => self
+                .int_word(n, *p, 0, 65535)
+                .and_then(|v| u16::try_from(v).ok()),
             None => None,
         };
         let mut rs = RealServer {
@@ -1697,25 +2291,38 @@ impl<'a> Lower<'a> {
         };
         let mut inh = vs_inh.clone();
         let children = n.children.as_deref().unwrap_or(&[]);
-        for c in children.iter().filter(|c| !kw::CHECKERS.contains(&c.keyword())) {
+        for c in children
+            .iter()
+            .filter(|c| !kw::CHECKERS.contains(&c.keyword()))
+        {
             if self.inherit_kw(c, &mut inh) {
                 continue;
             }
             match c.keyword() {
-                "weight" => rs.weight = self.u32v(c, 0, i32::MAX.cast_unsigned()).unwrap_or(rs.weight),
+                "weight" => {
+                    rs.weight = self
+                        .u32v(c, 0, i32::MAX.cast_unsigned())
+                        .unwrap_or(rs.weight)
+                }
                 "lvs_method" => {
                     if let Some((m, _)) = self.lvs_method(c) {
                         rs.lvs_method = m;
                     }
                 }
-                "inhibit_on_failure" => rs.inhibit_on_failure = self.flag(c).unwrap_or(rs.inhibit_on_failure),
+                "inhibit_on_failure" => {
+                    rs.inhibit_on_failure = self.flag(c).unwrap_or(rs.inhibit_on_failure)
+                }
                 "notify_up" => rs.notify_up = self.script(c),
                 "notify_down" => rs.notify_down = self.script(c),
                 "uthreshold" => rs.uthreshold = self.u32v(c, 0, u32::MAX),
                 "lthreshold" => rs.lthreshold = self.u32v(c, 0, u32::MAX),
                 "smtp_alert" => rs.smtp_alert = self.flag(c),
                 k if kw::RS_UNSUPPORTED.contains(&k) => self.unsupported(c, &mut rs.unsupported),
-                _ => self.unknown(c, "real_server", &[kw::RS, kw::RS_UNSUPPORTED, kw::INHERITED, kw::CHECKERS]),
+                _ => self.unknown(
+                    c,
+                    "real_server",
+                    &[kw::RS, kw::RS_UNSUPPORTED, kw::INHERITED, kw::CHECKERS],
+                ),
             }
         }
         if port.is_none() && !fwmark {
@@ -1731,7 +2338,10 @@ impl<'a> Lower<'a> {
             port = vs_port;
         }
         rs.port = port;
-        for c in children.iter().filter(|c| kw::CHECKERS.contains(&c.keyword())) {
+        for c in children
+            .iter()
+            .filter(|c| kw::CHECKERS.contains(&c.keyword()))
+        {
             if let Some(ch) = self.checker(c, &inh) {
                 rs.checkers.push(ch);
             }
@@ -1761,12 +2371,26 @@ impl<'a> Lower<'a> {
         let mut local = Inherit::default();
         // Checker-specific settings are built lazily: most checkers are TCP_CHECKs.
         let mut http: Option<HttpCheck> = None;
-        let mut misc = MiscCheck { misc_path: None, misc_timeout: Duration::ZERO, misc_dynamic: false, user: None };
+        let mut misc = MiscCheck {
+            misc_path: None,
+            misc_timeout: Duration::ZERO,
+            misc_dynamic: false,
+            user: None,
+        };
         let mut misc_timeout = None;
         let mut smtp: Option<SmtpCheck> = None;
         let mut dns: Option<DnsCheck> = None;
-        let mut udp = UdpCheck { payload: None, require_reply: None, min_reply_length: 0, max_reply_length: 255 };
-        let mut file = FileCheck { track_file: None, weight: None, reverse: false };
+        let mut udp = UdpCheck {
+            payload: None,
+            require_reply: None,
+            min_reply_length: 0,
+            max_reply_length: 255,
+        };
+        let mut file = FileCheck {
+            track_file: None,
+            weight: None,
+            reverse: false,
+        };
         let mut bfd = BfdCheck { name: None };
         let new_http = || HttpCheck {
             urls: Vec::new(),
@@ -1777,8 +2401,13 @@ impl<'a> Lower<'a> {
             sni_name: None,
             tls_compliant: false,
         };
-        let new_smtp = || SmtpCheck { helo_name: "smtpchecker.keepalived.org".into() };
-        let new_dns = || DnsCheck { query_type: "SOA".into(), name: ".".into() };
+        let new_smtp = || SmtpCheck {
+            helo_name: "smtpchecker.keepalived.org".into(),
+        };
+        let new_dns = || DnsCheck {
+            query_type: "SOA".into(),
+            name: ".".into(),
+        };
         let common_connect = !matches!(k, "MISC_CHECK" | "FILE_CHECK" | "BFD_CHECK");
         let common_timing = !matches!(k, "FILE_CHECK" | "BFD_CHECK");
         let specific: &[&str] = match k {
@@ -1820,7 +2449,9 @@ impl<'a> Lower<'a> {
                         true
                     }
                     "connect_timeout" => {
-                        local.connect_timeout = self.timer(c, 1, u64::from(u32::MAX)).or(local.connect_timeout);
+                        local.connect_timeout = self
+                            .timer(c, 1, u64::from(u32::MAX))
+                            .or(local.connect_timeout);
                         true
                     }
                     _ => false,
@@ -1829,7 +2460,12 @@ impl<'a> Lower<'a> {
                     continue;
                 }
             }
-            if common_timing && matches!(ck, "retry" | "delay_before_retry" | "warmup" | "delay_loop" | "alpha") {
+            if common_timing
+                && matches!(
+                    ck,
+                    "retry" | "delay_before_retry" | "warmup" | "delay_loop" | "alpha"
+                )
+            {
                 self.inherit_kw(c, &mut local);
                 continue;
             }
@@ -1850,23 +2486,40 @@ impl<'a> Lower<'a> {
                 ("HTTP_GET" | "SSL_GET", "http_protocol") => {
                     if let Some(w) = self.arg1(c) {
                         match w.s {
-                            "1.0" | "1.0C" | "1.1" => http.get_or_insert_with(new_http).http_protocol = w.s.to_owned(),
-                            "1.0c" => http.get_or_insert_with(new_http).http_protocol = "1.0C".into(),
-                            _ => self.warn(DiagKind::InvalidValue, c, Some(w), format!("unknown http_protocol `{}`", w.s)),
+                            "1.0" | "1.0C" | "1.1" => {
+                                http.get_or_insert_with(new_http).http_protocol = w.s.to_owned()
+                            }
+                            "1.0c" => {
+                                http.get_or_insert_with(new_http).http_protocol = "1.0C".into()
+                            }
+                            _ => self.warn(
+                                DiagKind::InvalidValue,
+                                c,
+                                Some(w),
+                                format!("unknown http_protocol `{}`", w.s),
+                            ),
                         }
                     }
                 }
-                ("HTTP_GET" | "SSL_GET", "virtualhost") => http.get_or_insert_with(new_http).virtualhost = self.string(c),
+                ("HTTP_GET" | "SSL_GET", "virtualhost") => {
+                    http.get_or_insert_with(new_http).virtualhost = self.string(c)
+                }
                 ("HTTP_GET" | "SSL_GET", "fast_recovery") => {
                     http.get_or_insert_with(new_http).fast_recovery = self.flag(c).unwrap_or(true);
                 }
-                ("HTTP_GET" | "SSL_GET", "enable_sni") => http.get_or_insert_with(new_http).enable_sni = self.flag(c).unwrap_or(true),
-                ("HTTP_GET" | "SSL_GET", "sni_name") => http.get_or_insert_with(new_http).sni_name = self.string(c),
+                ("HTTP_GET" | "SSL_GET", "enable_sni") => {
+                    http.get_or_insert_with(new_http).enable_sni = self.flag(c).unwrap_or(true)
+                }
+                ("HTTP_GET" | "SSL_GET", "sni_name") => {
+                    http.get_or_insert_with(new_http).sni_name = self.string(c)
+                }
                 ("HTTP_GET" | "SSL_GET", "tls_compliant") => {
                     http.get_or_insert_with(new_http).tls_compliant = self.flag(c).unwrap_or(true);
                 }
                 ("MISC_CHECK", "misc_path") => misc.misc_path = self.script(c),
-                ("MISC_CHECK", "misc_timeout") => misc_timeout = self.timer(c, 1, u64::from(u32::MAX)),
+                ("MISC_CHECK", "misc_timeout") => {
+                    misc_timeout = self.timer(c, 1, u64::from(u32::MAX))
+                }
                 ("MISC_CHECK", "misc_dynamic") => misc.misc_dynamic = true,
                 ("MISC_CHECK", "user") => misc.user = self.script_user(c),
                 ("SMTP_CHECK", "helo_name") => {
@@ -1887,10 +2540,19 @@ impl<'a> Lower<'a> {
                 ("DNS_CHECK", "type") => {
                     if let Some(w) = self.arg1(c) {
                         let t = w.s.to_ascii_uppercase();
-                        if ["A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA", "RRSIG", "DNSKEY"].contains(&t.as_str()) {
+                        if [
+                            "A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA", "RRSIG", "DNSKEY",
+                        ]
+                        .contains(&t.as_str())
+                        {
                             dns.get_or_insert_with(new_dns).query_type = t;
                         } else {
-                            self.warn(DiagKind::InvalidValue, c, Some(w), format!("unknown DNS type `{}`", w.s));
+                            self.warn(
+                                DiagKind::InvalidValue,
+                                c,
+                                Some(w),
+                                format!("unknown DNS type `{}`", w.s),
+                            );
                         }
                     }
                 }
@@ -1901,10 +2563,15 @@ impl<'a> Lower<'a> {
                 }
                 ("UDP_CHECK", "payload") => udp.payload = self.string(c),
                 ("UDP_CHECK", "require_reply") => {
-                    udp.require_reply = Some(args(c).first().map(|w| w.s.to_owned()).unwrap_or_default());
+                    udp.require_reply =
+                        Some(args(c).first().map(|w| w.s.to_owned()).unwrap_or_default());
                 }
-                ("UDP_CHECK", "min_reply_length") => udp.min_reply_length = self.u32v(c, 0, 65535).unwrap_or(0),
-                ("UDP_CHECK", "max_reply_length") => udp.max_reply_length = self.u32v(c, 0, 65535).unwrap_or(255),
+                ("UDP_CHECK", "min_reply_length") => {
+                    udp.min_reply_length = self.u32v(c, 0, 65535).unwrap_or(0)
+                }
+                ("UDP_CHECK", "max_reply_length") => {
+                    udp.max_reply_length = self.u32v(c, 0, 65535).unwrap_or(255)
+                }
                 ("FILE_CHECK", "track_file") => file.track_file = self.string(c),
                 ("FILE_CHECK", "weight") => {
                     if let Some((w, r)) = self.weight_reverse(c, -254, 254) {
@@ -1915,7 +2582,11 @@ impl<'a> Lower<'a> {
                 ("BFD_CHECK", "name") => bfd.name = self.string(c),
                 ("BFD_CHECK", "alpha") => ch.alpha = self.flag(c).unwrap_or(true),
                 _ => {
-                    let common: &[&str] = if common_connect { kw::CHECK_COMMON } else { kw::CHECK_TIMING };
+                    let common: &[&str] = if common_connect {
+                        kw::CHECK_COMMON
+                    } else {
+                        kw::CHECK_TIMING
+                    };
                     self.unknown(c, k, &[specific, common]);
                 }
             }
@@ -1935,7 +2606,8 @@ impl<'a> Lower<'a> {
             Duration::from_secs(5)
         };
         ch.retry = local.retry.or(inh.retry).unwrap_or(def_retry);
-        ch.delay_before_retry = merged(local.delay_before_retry, inh.delay_before_retry).unwrap_or(def_dbr);
+        ch.delay_before_retry =
+            merged(local.delay_before_retry, inh.delay_before_retry).unwrap_or(def_dbr);
         ch.warmup = merged(local.warmup, inh.warmup).unwrap_or(ch.delay_loop);
         if let Some(a) = local.alpha {
             ch.alpha = a;
@@ -1945,17 +2617,31 @@ impl<'a> Lower<'a> {
             "HTTP_GET" | "SSL_GET" => {
                 let mut http = http.unwrap_or_else(new_http);
                 if http.urls.is_empty() {
-                    self.warn(DiagKind::Missing, n, None, format!("{k} has no url block - checker ignored"));
+                    self.warn(
+                        DiagKind::Missing,
+                        n,
+                        None,
+                        format!("{k} has no url block - checker ignored"),
+                    );
                     return None;
                 }
                 if http.virtualhost.is_none() {
                     http.virtualhost = inh.virtualhost.clone();
                 }
-                if k == "HTTP_GET" { CheckerKind::Http(http) } else { CheckerKind::Ssl(http) }
+                if k == "HTTP_GET" {
+                    CheckerKind::Http(http)
+                } else {
+                    CheckerKind::Ssl(http)
+                }
             }
             "MISC_CHECK" => {
                 if misc.misc_path.is_none() {
-                    self.warn(DiagKind::Missing, n, None, "MISC_CHECK has no misc_path - checker ignored".into());
+                    self.warn(
+                        DiagKind::Missing,
+                        n,
+                        None,
+                        "MISC_CHECK has no misc_path - checker ignored".into(),
+                    );
                     return None;
                 }
                 misc.misc_timeout = misc_timeout.unwrap_or(ch.delay_loop);
@@ -1967,7 +2653,12 @@ impl<'a> Lower<'a> {
             "PING_CHECK" => CheckerKind::Ping,
             "FILE_CHECK" => {
                 if file.track_file.is_none() {
-                    self.warn(DiagKind::Missing, n, None, "FILE_CHECK has no track_file - checker ignored".into());
+                    self.warn(
+                        DiagKind::Missing,
+                        n,
+                        None,
+                        "FILE_CHECK has no track_file - checker ignored".into(),
+                    );
                     return None;
                 }
                 CheckerKind::File(file)
@@ -1988,7 +2679,14 @@ impl<'a> Lower<'a> {
     }
 
     fn url(&mut self, n: &Node) -> Option<HttpUrl> {
-        let mut u = HttpUrl { path: String::new(), digest: None, status_codes: Vec::new(), virtualhost: None, regex: None, regex_no_match: false };
+        let mut u = HttpUrl {
+            path: String::new(),
+            digest: None,
+            status_codes: Vec::new(),
+            virtualhost: None,
+            regex: None,
+            regex_no_match: false,
+        };
         let mut have_path = false;
         let mut unsupported = Vec::new();
         for c in self.children(n) {
@@ -2004,7 +2702,12 @@ impl<'a> Lower<'a> {
                         if w.s.len() == 32 && w.s.bytes().all(|b| b.is_ascii_hexdigit()) {
                             u.digest = Some(w.s.to_ascii_lowercase());
                         } else {
-                            self.warn(DiagKind::InvalidValue, c, Some(w), "digest must be 32 hex digits (MD5)".into());
+                            self.warn(
+                                DiagKind::InvalidValue,
+                                c,
+                                Some(w),
+                                "digest must be 32 hex digits (MD5)".into(),
+                            );
                         }
                     }
                 }
@@ -2015,10 +2718,17 @@ impl<'a> Lower<'a> {
                             None => (w.s, w.s),
                         };
                         match (lo.parse::<u16>(), hi.parse::<u16>()) {
-                            (Ok(a), Ok(b)) if (100..=599).contains(&a) && (a..=599).contains(&b) => {
+                            (Ok(a), Ok(b))
+                                if (100..=599).contains(&a) && (a..=599).contains(&b) =>
+                            {
                                 u.status_codes.push(StatusRange { min: a, max: b });
                             }
-                            _ => self.warn(DiagKind::InvalidValue, c, Some(w), format!("invalid status_code `{}`", w.s)),
+                            _ => self.warn(
+                                DiagKind::InvalidValue,
+                                c,
+                                Some(w),
+                                format!("invalid status_code `{}`", w.s),
+                            ),
                         }
                     }
                 }
@@ -2030,7 +2740,12 @@ impl<'a> Lower<'a> {
             }
         }
         if !have_path {
-            self.warn(DiagKind::Missing, n, None, "url without a path - ignoring".into());
+            self.warn(
+                DiagKind::Missing,
+                n,
+                None,
+                "url without a path - ignoring".into(),
+            );
             return None;
         }
         Some(u)
@@ -2051,7 +2766,6 @@ impl<'a> Lower<'a> {
     }
 }
 
-
 /// `IP`, `A.B.C.D-E`, `A-B` or `IP/len` into an inclusive range.
 fn parse_vsg_range(s: &str) -> Option<(IpAddr, IpAddr)> {
     if let Some((a, len)) = s.split_once('/') {
@@ -2064,7 +2778,11 @@ fn parse_vsg_range(s: &str) -> Option<(IpAddr, IpAddr)> {
                 Some((IpAddr::V4(base.into()), IpAddr::V4((base | !mask).into())))
             }
             IpAddr::V6(v6) if len <= 128 => {
-                let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
+                let mask = if len == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - len)
+                };
                 let base = u128::from(v6) & mask;
                 Some((IpAddr::V6(base.into()), IpAddr::V6((base | !mask).into())))
             }
@@ -2103,7 +2821,10 @@ mod tests {
     fn timers() {
         assert_eq!(parse_timer("1"), Some(Duration::from_secs(1)));
         assert_eq!(parse_timer("0.5"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_timer("1.000001"), Some(Duration::from_micros(1_000_001)));
+        assert_eq!(
+            parse_timer("1.000001"),
+            Some(Duration::from_micros(1_000_001))
+        );
         assert_eq!(parse_timer("1.0000001"), None);
         assert_eq!(parse_timer("-1"), None);
         assert_eq!(parse_timer("x"), None);
@@ -2111,7 +2832,10 @@ mod tests {
 
     #[test]
     fn command_splitting() {
-        assert_eq!(split_command("/bin/echo 'a b' \"c d\" e\\ f"), vec!["/bin/echo", "a b", "c d", "e f"]);
+        assert_eq!(
+            split_command("/bin/echo 'a b' \"c d\" e\\ f"),
+            vec!["/bin/echo", "a b", "c d", "e f"]
+        );
         assert_eq!(split_command("x \\t\\x41\\101"), vec!["x", "\tAA"]);
     }
 
@@ -2120,6 +2844,9 @@ mod tests {
         let r = parse_vsg_range("192.0.2.1-10").unwrap_or_else(|| unreachable!());
         assert_eq!(r.1.to_string(), "192.0.2.10");
         let r = parse_vsg_range("192.0.2.0/30").unwrap_or_else(|| unreachable!());
-        assert_eq!((r.0.to_string(), r.1.to_string()), ("192.0.2.0".into(), "192.0.2.3".into()));
+        assert_eq!(
+            (r.0.to_string(), r.1.to_string()),
+            ("192.0.2.0".into(), "192.0.2.3".into())
+        );
     }
 }

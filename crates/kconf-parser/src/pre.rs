@@ -35,7 +35,12 @@ pub(crate) struct IncludeFlags {
 }
 
 impl IncludeFlags {
-    const ALL: IncludeFlags = IncludeFlags { read: true, must_match: true, wildcard_match: true, brace_match: true };
+    const ALL: IncludeFlags = IncludeFlags {
+        read: true,
+        must_match: true,
+        wildcard_match: true,
+        brace_match: true,
+    };
 }
 
 /// The preprocessor state; it feeds logical lines into a [`TreeBuilder`].
@@ -110,11 +115,11 @@ fn decomment(raw: &str) -> (Cow<'_, str>, usize, bool, Option<usize>) {
     } else {
         Cow::Borrowed(t)
     };
-    if let Some(before) = out.strip_suffix('\\') {
-        if before.ends_with(|c: char| c.is_ascii_whitespace()) {
-            verbatim = false;
-            out = Cow::Owned(format!("{}\\", before.trim_end()));
-        }
+    if let Some(before) = out.strip_suffix('\\')
+        && before.ends_with(|c: char| c.is_ascii_whitespace())
+    {
+        verbatim = false;
+        out = Cow::Owned(format!("{}\\", before.trim_end()));
     }
     (out, start, verbatim, unterminated)
 }
@@ -125,7 +130,10 @@ fn decomment_str(s: String) -> String {
         // Only comments change expanded text here; trimming happens when lines are split.
         return s;
     }
-    s.split('\n').map(|l| decomment(l).0.into_owned()).collect::<Vec<_>>().join("\n")
+    s.split('\n')
+        .map(|l| decomment(l).0.into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn is_ident_start(c: u8) -> bool {
@@ -157,9 +165,22 @@ fn include_directive(text: &str, default: IncludeFlags) -> Option<(IncludeFlags,
     let flags = match &text[..kw_end] {
         "include" => default,
         "includer" => IncludeFlags { read: true, ..no },
-        "includem" => IncludeFlags { read: true, must_match: true, ..no },
-        "includew" => IncludeFlags { read: true, must_match: true, wildcard_match: true, ..no },
-        "includeb" => IncludeFlags { read: true, brace_match: true, ..no },
+        "includem" => IncludeFlags {
+            read: true,
+            must_match: true,
+            ..no
+        },
+        "includew" => IncludeFlags {
+            read: true,
+            must_match: true,
+            wildcard_match: true,
+            ..no
+        },
+        "includeb" => IncludeFlags {
+            read: true,
+            brace_match: true,
+            ..no
+        },
         "includea" => IncludeFlags::ALL,
         _ => return None,
     };
@@ -198,7 +219,9 @@ pub(crate) fn brace_expand(p: &str) -> Vec<String> {
                 }
                 j += 1;
             }
-            let Some(close) = close else { return vec![p.to_owned()] };
+            let Some(close) = close else {
+                return vec![p.to_owned()];
+            };
             if p[i..=close].len() == 2 {
                 // "{}" is literal (as with glob(3)).
                 i = close + 1;
@@ -287,7 +310,11 @@ pub(crate) fn fnmatch(pat: &str, name: &str) -> bool {
 /// glob(3) on an absolute pattern through the file-system trait; sorted matches.
 fn glob(fs: &dyn FileSystem, pattern: &Path) -> Vec<PathBuf> {
     let mut cands = vec![PathBuf::from("/")];
-    for comp in pattern.to_string_lossy().split('/').filter(|c| !c.is_empty()) {
+    for comp in pattern
+        .to_string_lossy()
+        .split('/')
+        .filter(|c| !c.is_empty())
+    {
         let mut next = Vec::new();
         if has_wildcard(comp) {
             for c in &cands {
@@ -309,7 +336,10 @@ fn glob(fs: &dyn FileSystem, pattern: &Path) -> Vec<PathBuf> {
             break;
         }
     }
-    let mut out: Vec<PathBuf> = cands.into_iter().filter(|c| fs.metadata(c).is_some()).collect();
+    let mut out: Vec<PathBuf> = cands
+        .into_iter()
+        .filter(|c| fs.metadata(c).is_some())
+        .collect();
     out.sort();
     out
 }
@@ -356,7 +386,10 @@ impl<'a> Pre<'a> {
     pub(crate) fn new(fs: &'a dyn FileSystem, opts: &Options) -> Self {
         let config_id = match &opts.config_id {
             Some(id) => id.clone(),
-            None => fs.hostname().map(|h| h.split('.').next().unwrap_or("").to_owned()).unwrap_or_default(),
+            None => fs
+                .hostname()
+                .map(|h| h.split('.').next().unwrap_or("").to_owned())
+                .unwrap_or_default(),
         };
         Pre {
             fs,
@@ -387,7 +420,11 @@ impl<'a> Pre<'a> {
         if path.is_absolute() {
             normalize(path)
         } else {
-            let base = self.dirs.last().cloned().unwrap_or_else(|| self.fs.current_dir());
+            let base = self
+                .dirs
+                .last()
+                .cloned()
+                .unwrap_or_else(|| self.fs.current_dir());
             normalize(&base.join(path))
         }
     }
@@ -397,7 +434,11 @@ impl<'a> Pre<'a> {
         let abs = self.abs(&path.to_string_lossy());
         self.process_file(&abs, text);
         if let Some((name, _)) = self.multiline.take() {
-            let loc = Loc { file: 0, line: 1, col: 0 };
+            let loc = Loc {
+                file: 0,
+                line: 1,
+                col: 0,
+            };
             self.diag(
                 Severity::Error,
                 DiagKind::Preprocessor,
@@ -410,8 +451,13 @@ impl<'a> Pre<'a> {
 
     fn process_file(&mut self, abs: &Path, text: String) {
         let text: Arc<str> = Arc::from(text);
-        let file = self.sm.add(Arc::from(abs.to_string_lossy().as_ref()), text.clone());
-        self.dirs.push(abs.parent().map_or_else(|| PathBuf::from("/"), Path::to_path_buf));
+        let file = self
+            .sm
+            .add(Arc::from(abs.to_string_lossy().as_ref()), text.clone());
+        self.dirs.push(
+            abs.parent()
+                .map_or_else(|| PathBuf::from("/"), Path::to_path_buf),
+        );
         let text: Arc<str> = if text.contains('\u{a0}') {
             // Configs copied from web pages indent with U+00A0. keepalived 2.2.7 takes it as part
             // of the keyword ("Unknown keyword ' '") and loses whole blocks; we treat it as
@@ -422,7 +468,11 @@ impl<'a> Pre<'a> {
                 .enumerate()
                 .find_map(|(i, l)| l.find('\u{a0}').map(|c| (i + 1, c)))
                 .unwrap_or((1, 0));
-            let loc = Loc { file, line: u32::try_from(line).unwrap_or(1), col: u32::try_from(col).unwrap_or(0) };
+            let loc = Loc {
+                file,
+                line: u32::try_from(line).unwrap_or(1),
+                col: u32::try_from(col).unwrap_or(0),
+            };
             let d = self.sm.diag(
                 Severity::Warning,
                 DiagKind::Syntax,
@@ -442,19 +492,32 @@ impl<'a> Pre<'a> {
                 break;
             }
             let raw = raw.strip_suffix('\r').unwrap_or(raw);
-            let loc = Loc { file, line: u32::try_from(i + 1).unwrap_or(u32::MAX), col: 0 };
+            let loc = Loc {
+                file,
+                line: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                col: 0,
+            };
             if raw.len() > MAXBUF {
                 self.diag(
                     Severity::Error,
                     DiagKind::Syntax,
                     loc,
                     "",
-                    format!("line too long ({} bytes, keepalived's limit is {MAXBUF}) - ignoring", raw.len()),
+                    format!(
+                        "line too long ({} bytes, keepalived's limit is {MAXBUF}) - ignoring",
+                        raw.len()
+                    ),
                 );
                 continue;
             }
             if raw.contains('\0') {
-                self.diag(Severity::Error, DiagKind::Syntax, loc, "", "line contains a NUL byte - ignoring".into());
+                self.diag(
+                    Severity::Error,
+                    DiagKind::Syntax,
+                    loc,
+                    "",
+                    "line contains a NUL byte - ignoring".into(),
+                );
                 continue;
             }
             self.physical(raw, loc);
@@ -466,15 +529,34 @@ impl<'a> Pre<'a> {
     fn physical(&mut self, raw: &str, loc: Loc) {
         let (text, start, verbatim, unterminated) = decomment(raw);
         if let Some(q) = unterminated {
-            let l = Loc { col: u32::try_from(q).unwrap_or(0), ..loc };
-            self.diag(Severity::Error, DiagKind::Syntax, l, "\"", "missing terminating `\"`".into());
+            let l = Loc {
+                col: u32::try_from(q).unwrap_or(0),
+                ..loc
+            };
+            self.diag(
+                Severity::Error,
+                DiagKind::Syntax,
+                l,
+                "\"",
+                "missing terminating `\"`".into(),
+            );
         }
         if text.is_empty() {
             return;
         }
-        let loc = Loc { col: u32::try_from(start).unwrap_or(0), ..loc };
+        let loc = Loc {
+            col: u32::try_from(start).unwrap_or(0),
+            ..loc
+        };
         if let Some((flags, arg, off)) = include_directive(&text, self.include_default) {
-            let l = if verbatim { Loc { col: loc.col + u32::try_from(off).unwrap_or(0), ..loc } } else { loc };
+            let l = if verbatim {
+                Loc {
+                    col: loc.col + u32::try_from(off).unwrap_or(0),
+                    ..loc
+                }
+            } else {
+                loc
+            };
             self.include(arg, flags, l);
             return;
         }
@@ -487,10 +569,8 @@ impl<'a> Pre<'a> {
                 value.push('\n');
             }
             value.push_str(line);
-            if !more {
-                if let Some((name, value)) = self.multiline.take() {
-                    self.defs.insert(name, value);
-                }
+            if !more && let Some((name, value)) = self.multiline.take() {
+                self.defs.insert(name, value);
             }
             return;
         }
@@ -504,13 +584,22 @@ impl<'a> Pre<'a> {
                 DiagKind::Limit,
                 loc,
                 arg,
-                format!("includes nested more than {} deep (include loop?); not included", self.max_include_depth),
+                format!(
+                    "includes nested more than {} deep (include loop?); not included",
+                    self.max_include_depth
+                ),
             );
             return;
         }
         let pattern = arg.trim().trim_matches('"');
         if pattern.is_empty() {
-            self.diag(Severity::Error, DiagKind::Include, loc, arg, "include without a file name".into());
+            self.diag(
+                Severity::Error,
+                DiagKind::Include,
+                loc,
+                arg,
+                "include without a file name".into(),
+            );
             return;
         }
         let alts = brace_expand(pattern);
@@ -640,15 +729,15 @@ impl<'a> Pre<'a> {
             }
         }
         // 6. Definitions.
-        if text.starts_with('$') {
-            if let Some((name, value)) = parse_definition(text) {
-                if let Some(v) = value.strip_suffix('\\') {
-                    self.multiline = Some((name.to_owned(), v.trim_end().to_owned()));
-                } else {
-                    self.defs.insert(name.to_owned(), value.to_owned());
-                }
-                return;
+        if text.starts_with('$')
+            && let Some((name, value)) = parse_definition(text)
+        {
+            if let Some(v) = value.strip_suffix('\\') {
+                self.multiline = Some((name.to_owned(), v.trim_end().to_owned()));
+            } else {
+                self.defs.insert(name.to_owned(), value.to_owned());
             }
+            return;
         }
         // 7, 8. Sequences.
         if text.starts_with("~SEQ(") || text.starts_with("~SEQx(") || text.starts_with("~LST(") {
@@ -656,32 +745,37 @@ impl<'a> Pre<'a> {
             return;
         }
         // 9. Substitution.
-        if text.contains('$') {
-            if let Some(expanded) = self.substitute(text, loc) {
-                if expanded.contains('\n') {
-                    for part in expanded.split('\n') {
-                        let p = part.trim();
-                        if !p.is_empty() {
-                            self.logical(p, loc, false, depth + 1);
-                        }
+        if text.contains('$')
+            && let Some(expanded) = self.substitute(text, loc)
+        {
+            if expanded.contains('\n') {
+                for part in expanded.split('\n') {
+                    let p = part.trim();
+                    if !p.is_empty() {
+                        self.logical(p, loc, false, depth + 1);
                     }
-                    return;
-                }
-                let t = expanded.trim();
-                if t.starts_with('@') {
-                    self.logical(t, loc, false, depth + 1);
-                } else {
-                    self.emit(t, loc, false);
                 }
                 return;
             }
+            let t = expanded.trim();
+            if t.starts_with('@') {
+                self.logical(t, loc, false, depth + 1);
+            } else {
+                self.emit(t, loc, false);
+            }
+            return;
         }
         self.emit(text, loc, verbatim);
     }
 
     fn lookup_builtin(&mut self, name: &str, args: &str) -> Option<String> {
         match name {
-            "_PWD" => Some(self.dirs.last().map(|d| d.to_string_lossy().into_owned()).unwrap_or_default()),
+            "_PWD" => Some(
+                self.dirs
+                    .last()
+                    .map(|d| d.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            ),
             "_INSTANCE" => Some(self.config_id.clone()),
             "_RANDOM" => {
                 let mut it = args.split_whitespace().filter_map(parse_c_long);
@@ -739,7 +833,9 @@ impl<'a> Pre<'a> {
                 0
             };
             let end = at + 1 + n;
-            let follow_ok = b.get(end).is_none_or(|c| c.is_ascii_whitespace() || *c == b',' || *c == b')');
+            let follow_ok = b
+                .get(end)
+                .is_none_or(|c| c.is_ascii_whitespace() || *c == b',' || *c == b')');
             if n > 0 && follow_ok {
                 let name = &s[at + 1..end];
                 if let Some(v) = self.defs.get(name) {
@@ -780,7 +876,10 @@ impl<'a> Pre<'a> {
                     DiagKind::Limit,
                     loc,
                     text,
-                    format!("line longer than {} bytes after expanding definitions; dropped", self.max_line_len),
+                    format!(
+                        "line longer than {} bytes after expanding definitions; dropped",
+                        self.max_line_len
+                    ),
                 );
                 return Some(String::new());
             }
@@ -828,21 +927,40 @@ impl<'a> Pre<'a> {
             }
         }
         let Some(close) = close else {
-            self.diag(Severity::Error, DiagKind::Preprocessor, loc, text, format!("~{kind}( without a closing `)`"));
+            self.diag(
+                Severity::Error,
+                DiagKind::Preprocessor,
+                loc,
+                text,
+                format!("~{kind}( without a closing `)`"),
+            );
             return;
         };
         let raw_params = &after[..close];
         let rest = after[close + 1..].trim_start().to_owned();
-        let params = self.substitute(raw_params, loc).unwrap_or_else(|| raw_params.to_owned());
+        let params = self
+            .substitute(raw_params, loc)
+            .unwrap_or_else(|| raw_params.to_owned());
         let parts = split_top_commas(&params);
         if kind == "LST" {
-            let Some((spec, values)) = parts.split_first() else { return };
+            let Some((spec, values)) = parts.split_first() else {
+                return;
+            };
             let vars: Vec<String> = match spec.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
                 Some(inner) => inner.split(',').map(|v| v.trim().to_owned()).collect(),
                 None => vec![(*spec).to_owned()],
             };
-            if vars.iter().any(|v| !v.bytes().all(is_ident) || v.is_empty()) {
-                self.diag(Severity::Error, DiagKind::Preprocessor, loc, text, format!("~LST: invalid variable `{spec}`"));
+            if vars
+                .iter()
+                .any(|v| !v.bytes().all(is_ident) || v.is_empty())
+            {
+                self.diag(
+                    Severity::Error,
+                    DiagKind::Preprocessor,
+                    loc,
+                    text,
+                    format!("~LST: invalid variable `{spec}`"),
+                );
                 return;
             }
             for v in values {
@@ -851,7 +969,8 @@ impl<'a> Pre<'a> {
                     None => vec![*v],
                 };
                 for (k, var) in vars.iter().enumerate() {
-                    self.defs.insert(var.clone(), vals.get(k).copied().unwrap_or("").to_owned());
+                    self.defs
+                        .insert(var.clone(), vals.get(k).copied().unwrap_or("").to_owned());
                 }
                 if !rest.is_empty() {
                     self.logical(&rest, loc, false, depth + 1);
@@ -865,7 +984,9 @@ impl<'a> Pre<'a> {
         let bad = |me: &mut Self, msg: String| {
             me.diag(Severity::Error, DiagKind::Preprocessor, loc, text, msg);
         };
-        let Some((var, nums)) = parts.split_first() else { return };
+        let Some((var, nums)) = parts.split_first() else {
+            return;
+        };
         if var.is_empty() || !var.bytes().all(is_ident) {
             bad(self, format!("~{kind}: invalid variable name `{var}`"));
             return;
@@ -881,16 +1002,29 @@ impl<'a> Pre<'a> {
             }
         }
         let (start, step, end) = match vals[..] {
-            [end] => (if end < 0 { -1 } else { 1 }, if end < 0 { -1 } else { 1 }, end),
+            [end] => (
+                if end < 0 { -1 } else { 1 },
+                if end < 0 { -1 } else { 1 },
+                end,
+            ),
             [start, end] => (start, if end < start { -1 } else { 1 }, end),
             [start, step, end] => (start, step, end),
             _ => {
-                bad(self, format!("~{kind}: expected 1 to 3 numbers after the variable, got {}", vals.len()));
+                bad(
+                    self,
+                    format!(
+                        "~{kind}: expected 1 to 3 numbers after the variable, got {}",
+                        vals.len()
+                    ),
+                );
                 return;
             }
         };
         if step == 0 || (end > start && step < 0) || (end < start && step > 0) {
-            bad(self, format!("~{kind}: step {step} cannot go from {start} to {end}"));
+            bad(
+                self,
+                format!("~{kind}: step {step} cannot go from {start} to {end}"),
+            );
             return;
         }
         if kind == "SEQx" && (start < 0 || end < 0) {
@@ -902,7 +1036,11 @@ impl<'a> Pre<'a> {
             if (step > 0 && v > end) || (step < 0 && v < end) {
                 break;
             }
-            let s = if kind == "SEQx" { format!("{v:x}") } else { v.to_string() };
+            let s = if kind == "SEQx" {
+                format!("{v:x}")
+            } else {
+                v.to_string()
+            };
             self.defs.insert((*var).to_owned(), s);
             if !rest.is_empty() {
                 self.logical(&rest, loc, false, depth + 1);
@@ -924,8 +1062,8 @@ impl<'a> Pre<'a> {
         let b = text.as_bytes();
         let mut in_q = false;
         let mut start = 0;
-        for i in 0..b.len() {
-            match b[i] {
+        for (i, c) in b.iter().enumerate() {
+            match c {
                 b'"' => in_q = !in_q,
                 b'{' | b'}' if !in_q => {
                     self.piece(text, start, i, loc, verbatim);
@@ -946,13 +1084,20 @@ impl<'a> Pre<'a> {
         if t.is_empty() {
             return;
         }
-        let loc = if verbatim { Loc { col: loc.col + u32::try_from(off).unwrap_or(0), ..loc } } else { loc };
+        let loc = if verbatim {
+            Loc {
+                col: loc.col + u32::try_from(off).unwrap_or(0),
+                ..loc
+            }
+        } else {
+            loc
+        };
         if t.starts_with("include_check") {
             self.include_check(t);
-        } else if let Some(seed) = t.strip_prefix("random_seed") {
-            if let Some(v) = parse_c_long(seed) {
-                self.rng = v.cast_unsigned();
-            }
+        } else if let Some(seed) = t.strip_prefix("random_seed")
+            && let Some(v) = parse_c_long(seed)
+        {
+            self.rng = v.cast_unsigned();
         }
         if let Some(r) = &mut self.record {
             r.push((t.to_owned(), loc));

@@ -9,7 +9,10 @@ use std::time::Duration;
 
 /// Prints a whole configuration.
 pub fn print_config(c: &Config) -> String {
-    let mut p = Printer { out: String::new(), depth: 0 };
+    let mut p = Printer {
+        out: String::new(),
+        depth: 0,
+    };
     p.global_defs(&c.global_defs);
     for s in &c.vrrp_scripts {
         p.vrrp_script(s);
@@ -31,7 +34,11 @@ pub fn print_config(c: &Config) -> String {
         for e in &g.entries {
             match e {
                 VsgEntry::Range { start, end, port } => {
-                    let mut l = if start == end { start.to_string() } else { format!("{start}-{end}") };
+                    let mut l = if start == end {
+                        start.to_string()
+                    } else {
+                        format!("{start}-{end}")
+                    };
                     if let Some(port) = port {
                         let _ = write!(l, " {port}");
                     }
@@ -80,9 +87,14 @@ pub fn fmt_duration(d: Duration) -> String {
 /// Quotes a word when it would not survive tokenising as one word.
 fn word(s: &str) -> String {
     let needs = s.is_empty()
-        || s.chars().any(|c| c.is_whitespace() || matches!(c, '#' | '!' | '{' | '}' | '\'' | '"'))
+        || s.chars()
+            .any(|c| c.is_whitespace() || matches!(c, '#' | '!' | '{' | '}' | '\'' | '"'))
         || s.starts_with(['$', '@', '~']);
-    if needs && !s.contains('"') { format!("\"{s}\"") } else { s.to_owned() }
+    if needs && !s.contains('"') {
+        format!("\"{s}\"")
+    } else {
+        s.to_owned()
+    }
 }
 
 fn onoff(b: bool) -> &'static str {
@@ -150,7 +162,11 @@ impl Printer {
 
     fn script(&mut self, k: &str, s: Option<&Script>) {
         let Some(s) = s else { return };
-        let cmd = if s.command.contains('"') { format!("'{}'", s.command) } else { format!("\"{}\"", s.command) };
+        let cmd = if s.command.contains('"') {
+            format!("'{}'", s.command)
+        } else {
+            format!("\"{}\"", s.command)
+        };
         let mut l = format!("{k} {cmd}");
         if let Some(u) = &s.user {
             let _ = write!(l, " {}", word(u));
@@ -165,7 +181,12 @@ impl Printer {
         let Some(u) = u else { return };
         let mut l = format!("{k} {}", word(&u.user));
         if let Some(g) = &u.group {
-            let _ = write!(l, " {}{}", if u.supplementary_groups { ":" } else { "" }, word(g));
+            let _ = write!(
+                l,
+                " {}{}",
+                if u.supplementary_groups { ":" } else { "" },
+                word(g)
+            );
         }
         self.line(&l);
     }
@@ -198,7 +219,10 @@ impl Printer {
             }
             self.close();
         }
-        self.opt("notification_email_from", g.notification_email_from.as_deref());
+        self.opt(
+            "notification_email_from",
+            g.notification_email_from.as_deref(),
+        );
         if let Some(s) = &g.smtp_server {
             self.line(&format!("smtp_server {} {}", word(&s.host), s.port));
         }
@@ -218,7 +242,10 @@ impl Printer {
         self.dur("vrrp_garp_master_delay", g.vrrp_garp_master_delay);
         self.kv("vrrp_garp_master_repeat", g.vrrp_garp_master_repeat);
         self.dur("vrrp_garp_master_refresh", g.vrrp_garp_master_refresh);
-        self.kv("vrrp_garp_master_refresh_repeat", g.vrrp_garp_master_refresh_repeat);
+        self.kv(
+            "vrrp_garp_master_refresh_repeat",
+            g.vrrp_garp_master_refresh_repeat,
+        );
         self.opt_dur("vrrp_garp_lower_prio_delay", g.vrrp_garp_lower_prio_delay);
         if let Some(r) = g.vrrp_garp_lower_prio_repeat {
             self.kv("vrrp_garp_lower_prio_repeat", r);
@@ -229,7 +256,10 @@ impl Printer {
         self.kv("vrrp_mcast_group6", g.vrrp_mcast_group6);
         self.flag("vrrp_check_unicast_src", g.vrrp_check_unicast_src);
         self.flag("vrrp_lower_prio_no_advert", g.vrrp_lower_prio_no_advert);
-        self.flag("vrrp_higher_prio_send_advert", g.vrrp_higher_prio_send_advert);
+        self.flag(
+            "vrrp_higher_prio_send_advert",
+            g.vrrp_higher_prio_send_advert,
+        );
         self.flag("vrrp_owner_ignore_adverts", g.vrrp_owner_ignore_adverts);
         self.kv("vrrp_down_timer_adverts", g.vrrp_down_timer_adverts);
         self.flag("v3_checksum_as_v2", g.v3_checksum_as_v2);
@@ -289,7 +319,11 @@ impl Printer {
         self.script("script", s.script.as_ref());
         self.dur("interval", s.interval);
         self.dur("timeout", s.timeout);
-        self.line(&format!("weight {}{}", s.weight, if s.weight_reverse { " reverse" } else { "" }));
+        self.line(&format!(
+            "weight {}{}",
+            s.weight,
+            if s.weight_reverse { " reverse" } else { "" }
+        ));
         self.kv("rise", s.rise);
         self.kv("fall", s.fall);
         self.user("user", s.user.as_ref());
@@ -300,9 +334,17 @@ impl Printer {
     fn track_file(&mut self, t: &TrackFile) {
         self.open(&format!("track_file {}", word(&t.name)));
         self.opt("file", t.file.as_deref());
-        self.line(&format!("weight {}{}", t.weight, if t.reverse { " reverse" } else { "" }));
+        self.line(&format!(
+            "weight {}{}",
+            t.weight,
+            if t.reverse { " reverse" } else { "" }
+        ));
         if let Some(i) = &t.init_file {
-            self.line(&format!("init_file {}{}", i.value, if i.overwrite { " overwrite" } else { "" }));
+            self.line(&format!(
+                "init_file {}{}",
+                i.value,
+                if i.overwrite { " overwrite" } else { "" }
+            ));
         }
         self.close();
     }
@@ -312,7 +354,11 @@ impl Printer {
         let p: Vec<String> = t.process.iter().map(|w| word(w)).collect();
         self.line(&format!("process {}", p.join(" ")));
         self.opt("param_match", t.param_match.as_deref());
-        self.line(&format!("weight {}{}", t.weight, if t.reverse { " reverse" } else { "" }));
+        self.line(&format!(
+            "weight {}{}",
+            t.weight,
+            if t.reverse { " reverse" } else { "" }
+        ));
         self.kv("quorum", t.quorum);
         if let Some(q) = t.quorum_max {
             self.kv("quorum_max", q);
@@ -323,15 +369,30 @@ impl Printer {
         self.close();
     }
 
-    fn track_lists(&mut self, ifs: &[TrackInterface], scripts: &[TrackRef], files: &[TrackRef], procs: &[TrackRef]) {
+    fn track_lists(
+        &mut self,
+        ifs: &[TrackInterface],
+        scripts: &[TrackRef],
+        files: &[TrackRef],
+        procs: &[TrackRef],
+    ) {
         if !ifs.is_empty() {
             self.open("track_interface");
             for t in ifs {
-                self.line(&format!("{} weight {}{}", word(&t.name), t.weight, if t.reverse { " reverse" } else { "" }));
+                self.line(&format!(
+                    "{} weight {}{}",
+                    word(&t.name),
+                    t.weight,
+                    if t.reverse { " reverse" } else { "" }
+                ));
             }
             self.close();
         }
-        for (k, list) in [("track_script", scripts), ("track_file", files), ("track_process", procs)] {
+        for (k, list) in [
+            ("track_script", scripts),
+            ("track_file", files),
+            ("track_process", procs),
+        ] {
             if list.is_empty() {
                 continue;
             }
@@ -354,7 +415,12 @@ impl Printer {
         self.open(k);
         for v in list {
             let mut l = format!("{}/{}", v.address, v.prefix_len);
-            for (k, o) in [("brd", &v.brd), ("dev", &v.dev), ("scope", &v.scope), ("label", &v.label)] {
+            for (k, o) in [
+                ("brd", &v.brd),
+                ("dev", &v.dev),
+                ("scope", &v.scope),
+                ("label", &v.label),
+            ] {
                 if let Some(o) = o {
                     let _ = write!(l, " {k} {}", word(o));
                 }
@@ -397,7 +463,10 @@ impl Printer {
         }
         self.vips("virtual_ipaddress", &i.virtual_ipaddress);
         self.vips("virtual_ipaddress_excluded", &i.virtual_ipaddress_excluded);
-        for (k, lines) in [("virtual_routes", &i.virtual_routes), ("virtual_rules", &i.virtual_rules)] {
+        for (k, lines) in [
+            ("virtual_routes", &i.virtual_routes),
+            ("virtual_rules", &i.virtual_rules),
+        ] {
             if !lines.is_empty() {
                 self.open(k);
                 for l in lines {
@@ -433,14 +502,22 @@ impl Printer {
         if !i.unicast_peers.is_empty() {
             self.kv("unicast_ttl", i.unicast_ttl);
         }
-        self.track_lists(&i.track_interfaces, &i.track_scripts, &i.track_files, &i.track_processes);
+        self.track_lists(
+            &i.track_interfaces,
+            &i.track_scripts,
+            &i.track_files,
+            &i.track_processes,
+        );
         self.flag("dont_track_primary", i.dont_track_primary);
         self.script("notify_master", i.notify_master.as_ref());
         self.script("notify_backup", i.notify_backup.as_ref());
         self.script("notify_fault", i.notify_fault.as_ref());
         self.script("notify_stop", i.notify_stop.as_ref());
         self.script("notify_deleted", i.notify_deleted.as_ref());
-        self.script("notify_master_rx_lower_pri", i.notify_master_rx_lower_pri.as_ref());
+        self.script(
+            "notify_master_rx_lower_pri",
+            i.notify_master_rx_lower_pri.as_ref(),
+        );
         self.script("notify", i.notify.as_ref());
         self.opt_bool("smtp_alert", i.smtp_alert);
         self.opt_bool("notify_priority_changes", i.notify_priority_changes);
@@ -472,7 +549,12 @@ impl Printer {
             self.line(&word(m));
         }
         self.close();
-        self.track_lists(&g.track_interfaces, &g.track_scripts, &g.track_files, &g.track_processes);
+        self.track_lists(
+            &g.track_interfaces,
+            &g.track_scripts,
+            &g.track_files,
+            &g.track_processes,
+        );
         self.script("notify_master", g.notify_master.as_ref());
         self.script("notify_backup", g.notify_backup.as_ref());
         self.script("notify_fault", g.notify_fault.as_ref());
@@ -503,8 +585,14 @@ impl Printer {
 
     fn virtual_server(&mut self, v: &VirtualServer) {
         let head = match &v.target {
-            VsTarget::Address { address, port: Some(p) } => format!("virtual_server {address} {p}"),
-            VsTarget::Address { address, port: None } => format!("virtual_server {address}"),
+            VsTarget::Address {
+                address,
+                port: Some(p),
+            } => format!("virtual_server {address} {p}"),
+            VsTarget::Address {
+                address,
+                port: None,
+            } => format!("virtual_server {address}"),
             VsTarget::Fwmark { mark } => format!("virtual_server fwmark {mark}"),
             VsTarget::Group { name } => format!("virtual_server group {}", word(name)),
         };
@@ -522,7 +610,10 @@ impl Printer {
         if let Some(t) = v.persistence_timeout {
             self.kv("persistence_timeout", t.as_secs());
         }
-        self.opt("persistence_granularity", v.persistence_granularity.as_deref());
+        self.opt(
+            "persistence_granularity",
+            v.persistence_granularity.as_deref(),
+        );
         self.opt("persistence_engine", v.persistence_engine.as_deref());
         let f = &v.flags;
         for (k, b) in [
@@ -603,7 +694,10 @@ impl Printer {
 
     fn checker(&mut self, c: &Checker) {
         self.open(c.kind.keyword());
-        let connect = !matches!(c.kind, CheckerKind::Misc(_) | CheckerKind::File(_) | CheckerKind::Bfd(_));
+        let connect = !matches!(
+            c.kind,
+            CheckerKind::Misc(_) | CheckerKind::File(_) | CheckerKind::Bfd(_)
+        );
         let timing = !matches!(c.kind, CheckerKind::File(_) | CheckerKind::Bfd(_));
         if connect {
             if let Some(a) = c.connect_ip {
@@ -643,7 +737,13 @@ impl Printer {
                         let codes: Vec<String> = u
                             .status_codes
                             .iter()
-                            .map(|r| if r.min == r.max { r.min.to_string() } else { format!("{}-{}", r.min, r.max) })
+                            .map(|r| {
+                                if r.min == r.max {
+                                    r.min.to_string()
+                                } else {
+                                    format!("{}-{}", r.min, r.max)
+                                }
+                            })
                             .collect();
                         self.kv("status_code", codes.join(" "));
                     }
@@ -683,7 +783,10 @@ impl Printer {
             CheckerKind::File(f) => {
                 self.opt("track_file", f.track_file.as_deref());
                 if let Some(w) = f.weight {
-                    self.line(&format!("weight {w}{}", if f.reverse { " reverse" } else { "" }));
+                    self.line(&format!(
+                        "weight {w}{}",
+                        if f.reverse { " reverse" } else { "" }
+                    ));
                 }
             }
             CheckerKind::Bfd(b) => {

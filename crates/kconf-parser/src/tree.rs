@@ -38,8 +38,13 @@ pub(crate) fn split_words(text: &str, single_quotes: bool) -> Vec<Word<'_>> {
         }
         if c == b'"' || (single_quotes && c == b'\'') {
             let start = i + 1;
-            let end = text[start..].find(c as char).map_or(text.len(), |e| start + e);
-            out.push(Word { s: &text[start..end], off: u32::try_from(start).unwrap_or(u32::MAX) });
+            let end = text[start..]
+                .find(c as char)
+                .map_or(text.len(), |e| start + e);
+            out.push(Word {
+                s: &text[start..end],
+                off: u32::try_from(start).unwrap_or(u32::MAX),
+            });
             i = end + 1;
             continue;
         }
@@ -47,7 +52,10 @@ pub(crate) fn split_words(text: &str, single_quotes: bool) -> Vec<Word<'_>> {
         while i < b.len() && !(b[i].is_ascii_whitespace() || b[i] == 0x0b) {
             i += 1;
         }
-        out.push(Word { s: &text[start..i], off: u32::try_from(start).unwrap_or(u32::MAX) });
+        out.push(Word {
+            s: &text[start..i],
+            off: u32::try_from(start).unwrap_or(u32::MAX),
+        });
     }
     out
 }
@@ -60,13 +68,23 @@ impl Node {
 
     /// A node for a logical line.
     pub(crate) fn new(text: &str, loc: Loc, verbatim: bool) -> Node {
-        let kw = split_words(text, false).first().map_or((0, 0), |w| (w.off, w.off + u32::try_from(w.s.len()).unwrap_or(0)));
-        Node { text: text.into(), loc, verbatim, children: None, kw }
+        let kw = split_words(text, false).first().map_or((0, 0), |w| {
+            (w.off, w.off + u32::try_from(w.s.len()).unwrap_or(0))
+        });
+        Node {
+            text: text.into(),
+            loc,
+            verbatim,
+            children: None,
+            kw,
+        }
     }
 
     /// The first word.
     pub(crate) fn keyword(&self) -> &str {
-        self.text.get(self.kw.0 as usize..self.kw.1 as usize).unwrap_or("")
+        self.text
+            .get(self.kw.0 as usize..self.kw.1 as usize)
+            .unwrap_or("")
     }
 
     /// The words after the keyword (offsets relative to the whole text).
@@ -75,7 +93,9 @@ impl Node {
         if self.text.as_bytes().get(start) == Some(&b'"') {
             start += 1;
         }
-        let Some(rest) = self.text.get(start..) else { return Vec::new() };
+        let Some(rest) = self.text.get(start..) else {
+            return Vec::new();
+        };
         let base = u32::try_from(start).unwrap_or(0);
         let mut w = split_words(rest, false);
         for x in &mut w {
@@ -86,7 +106,14 @@ impl Node {
 
     /// The location of byte offset `off` of the text (the line start when not verbatim).
     pub(crate) fn loc_at(&self, off: u32) -> Loc {
-        if self.verbatim { Loc { col: self.loc.col.saturating_add(off), ..self.loc } } else { self.loc }
+        if self.verbatim {
+            Loc {
+                col: self.loc.col.saturating_add(off),
+                ..self.loc
+            }
+        } else {
+            self.loc
+        }
     }
 }
 
@@ -101,11 +128,22 @@ pub(crate) struct TreeBuilder {
 impl TreeBuilder {
     /// A builder at the top level.
     pub(crate) fn new() -> Self {
-        TreeBuilder { levels: vec![Vec::new()], open: Vec::new(), lines: 0 }
+        TreeBuilder {
+            levels: vec![Vec::new()],
+            open: Vec::new(),
+            lines: 0,
+        }
     }
 
     /// Adds one logical line (already brace-split: `{`, `}` or text without braces).
-    pub(crate) fn line(&mut self, text: &str, loc: Loc, verbatim: bool, sm: &SourceMap, diags: &mut Vec<Diagnostic>) {
+    pub(crate) fn line(
+        &mut self,
+        text: &str,
+        loc: Loc,
+        verbatim: bool,
+        sm: &SourceMap,
+        diags: &mut Vec<Diagnostic>,
+    ) {
         self.lines += 1;
         match text {
             "{" => {

@@ -7,6 +7,8 @@
 //!
 //! Skipped (with a message) when `keepalived` is not installed.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use kconf_parser::{MemFs, Options, parse_file_with};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,12 +16,22 @@ use std::process::Command;
 const LVS_OK: &str = "virtual_server 192.0.2.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n real_server 192.0.2.10 80 {\n  TCP_CHECK {\n   connect_timeout 3\n  }\n }\n}\n";
 
 /// (name, config id, files: main first, keepalived accepts it).
-const CASES: &[(&str, &str, &[(&str, &str)], bool)] = &[
+type Case = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    bool,
+);
+
+const CASES: &[Case] = &[
     ("clean LVS service", "main", &[("main.conf", LVS_OK)], true),
     (
         "missing protocol (defaults to UDP with a warning)",
         "main",
-        &[("main.conf", "virtual_server 192.0.2.1 80 {\n lb_algo rr\n lb_kind DR\n real_server 192.0.2.10 80 {\n  TCP_CHECK {\n  }\n }\n}\n")],
+        &[(
+            "main.conf",
+            "virtual_server 192.0.2.1 80 {\n lb_algo rr\n lb_kind DR\n real_server 192.0.2.10 80 {\n  TCP_CHECK {\n  }\n }\n}\n",
+        )],
         false,
     ),
     (
@@ -31,20 +43,29 @@ const CASES: &[(&str, &str, &[(&str, &str)], bool)] = &[
     (
         "nb_get_retry in TCP_CHECK",
         "main",
-        &[("main.conf", "virtual_server 192.0.2.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n real_server 192.0.2.10 80 {\n  TCP_CHECK {\n   nb_get_retry 3\n  }\n }\n}\n")],
+        &[(
+            "main.conf",
+            "virtual_server 192.0.2.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n real_server 192.0.2.10 80 {\n  TCP_CHECK {\n   nb_get_retry 3\n  }\n }\n}\n",
+        )],
         false,
     ),
     (
         "nb_get_retry in HTTP_GET is a deprecated alias",
         "main",
-        &[("main.conf", "virtual_server 192.0.2.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n real_server 192.0.2.10 80 {\n  HTTP_GET {\n   url {\n    path /\n   }\n   nb_get_retry 3\n  }\n }\n}\n")],
+        &[(
+            "main.conf",
+            "virtual_server 192.0.2.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n real_server 192.0.2.10 80 {\n  HTTP_GET {\n   url {\n    path /\n   }\n   nb_get_retry 3\n  }\n }\n}\n",
+        )],
         false,
     ),
     (
         "include inside a block, @id, $DEF and ~SEQ (config id main)",
         "main",
         &[
-            ("main.conf", "virtual_server 192.0.2.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n include rs.conf\n}\n"),
+            (
+                "main.conf",
+                "virtual_server 192.0.2.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n include rs.conf\n}\n",
+            ),
             (
                 "rs.conf",
                 "$RS=real_server 192.0.2.10 80 { TCP_CHECK { connect_timeout 3 } }\n@main $RS\n@^main real_server 192.0.2.11 80 { bogus }\n~SEQ(i,20,21) real_server 192.0.2.$i 80 { TCP_CHECK { } }\n",
@@ -56,7 +77,10 @@ const CASES: &[(&str, &str, &[(&str, &str)], bool)] = &[
         "the same with config id other: the bogus line is kept",
         "other",
         &[
-            ("main.conf", "virtual_server 192.0.2.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n include rs.conf\n}\n"),
+            (
+                "main.conf",
+                "virtual_server 192.0.2.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n include rs.conf\n}\n",
+            ),
             (
                 "rs.conf",
                 "$RS=real_server 192.0.2.10 80 { TCP_CHECK { connect_timeout 3 } }\n@main $RS\n@^main real_server 192.0.2.11 80 { bogus }\n~SEQ(i,20,21) real_server 192.0.2.$i 80 { TCP_CHECK { } }\n",
@@ -67,37 +91,59 @@ const CASES: &[(&str, &str, &[(&str, &str)], bool)] = &[
     (
         "a definition expanding to @id is re-checked",
         "other",
-        &[("main.conf", "$ONLY_MAIN=@main\n$ONLY_MAIN global_defs { bogus }\nglobal_defs {\n router_id x\n}\n")],
+        &[(
+            "main.conf",
+            "$ONLY_MAIN=@main\n$ONLY_MAIN global_defs { bogus }\nglobal_defs {\n router_id x\n}\n",
+        )],
         true,
     ),
     (
         "persistence_timeout without a value",
         "main",
-        &[("main.conf", "virtual_server 192.0.2.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n persistence_timeout\n real_server 192.0.2.10 80 {\n  TCP_CHECK {\n  }\n }\n}\n")],
+        &[(
+            "main.conf",
+            "virtual_server 192.0.2.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n persistence_timeout\n real_server 192.0.2.10 80 {\n  TCP_CHECK {\n  }\n }\n}\n",
+        )],
         true,
     ),
     (
         "real server weight out of range",
         "main",
-        &[("main.conf", "virtual_server 192.0.2.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n real_server 192.0.2.10 80 {\n  weight -1\n  TCP_CHECK {\n  }\n }\n}\n")],
+        &[(
+            "main.conf",
+            "virtual_server 192.0.2.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n real_server 192.0.2.10 80 {\n  weight -1\n  TCP_CHECK {\n  }\n }\n}\n",
+        )],
         false,
     ),
     (
         "one-line blocks and comments",
         "main",
-        &[("main.conf", "global_defs { router_id x } # trailing\n! whole line\nvirtual_server 192.0.2.1 80 { protocol TCP\n lb_algo rr\n lb_kind NAT\n real_server 192.0.2.10 80 { TCP_CHECK { connect_timeout 3 } } }\n")],
+        &[(
+            "main.conf",
+            "global_defs { router_id x } # trailing\n! whole line\nvirtual_server 192.0.2.1 80 { protocol TCP\n lb_algo rr\n lb_kind NAT\n real_server 192.0.2.10 80 { TCP_CHECK { connect_timeout 3 } } }\n",
+        )],
         true,
     ),
     (
         "virtual server without real servers",
         "main",
-        &[("main.conf", "virtual_server 192.0.2.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n}\n")],
+        &[(
+            "main.conf",
+            "virtual_server 192.0.2.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n}\n",
+        )],
         false,
     ),
 ];
 
 fn keepalived() -> Option<PathBuf> {
-    ["/usr/sbin/keepalived", "/usr/local/sbin/keepalived", "/sbin/keepalived"].iter().map(PathBuf::from).find(|p| p.exists())
+    [
+        "/usr/sbin/keepalived",
+        "/usr/local/sbin/keepalived",
+        "/sbin/keepalived",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists())
 }
 
 #[test]
@@ -105,7 +151,9 @@ fn config_test_verdicts_match_keepalived() {
     let dir = std::env::temp_dir().join(format!("kconf-compat-{}", std::process::id()));
     let keepalived = keepalived();
     if keepalived.is_none() {
-        eprintln!("SKIPPED keepalived comparison: keepalived is not installed; checking our verdicts only");
+        eprintln!(
+            "SKIPPED keepalived comparison: keepalived is not installed; checking our verdicts only"
+        );
     }
     let mut mismatches = Vec::new();
     for (name, id, files, expected) in CASES {
@@ -120,7 +168,11 @@ fn config_test_verdicts_match_keepalived() {
             }
             fs.add(Path::new("/cfg").join(f), *text);
         }
-        let opts = Options { config_id: Some((*id).into()), strict: true, ..Options::default() };
+        let opts = Options {
+            config_id: Some((*id).into()),
+            strict: true,
+            ..Options::default()
+        };
         let ours = match parse_file_with(&fs, Path::new("/cfg/main.conf"), &opts) {
             Ok(p) => !p.has_errors(),
             Err(e) => panic!("{name}: {e}"),

@@ -757,7 +757,7 @@ proptest! {
         quorum in 1u64..10,
         hysteresis in 0u64..4,
         sorry in any::<bool>(),
-        results in proptest::collection::vec(any::<bool>(), 1..80),
+        results in proptest::collection::vec((any::<bool>(), proptest::option::of(-6i64..6)), 1..80),
     ) {
         let sorry_addr = SocketAddr::from(([203, 0, 113, 9], 80));
         let mut vs = vs_with(weights.len(), &tcp_checker(retry, alpha));
@@ -776,10 +776,20 @@ proptest! {
         let mut table: BTreeMap<SocketAddr, u32> = BTreeMap::new();
         let mut models: Vec<ModelChecker> =
             weights.iter().map(|_| ModelChecker::new(alpha)).collect();
-        let alive_sum = |m: &[ModelChecker]| -> u64 {
-            m.iter().zip(&weights).filter(|(c, _)| c.up).map(|(_, w)| u64::from(*w)).sum()
+        // Dynamic weight adjustment per server (misc_dynamic): set by a success, kept by a
+        // failure; the effective weight is clamped at 0.
+        let mut adjust = vec![0i64; weights.len()];
+        let effective = |adjust: &[i64], i: usize| -> u32 {
+            u32::try_from((i64::from(weights[i]) + adjust[i]).max(0)).unwrap()
         };
-        let mut quorum_up = alive_sum(&models) >= q + h;
+        let alive_sum = |m: &[ModelChecker], adjust: &[i64]| -> u64 {
+            m.iter()
+                .enumerate()
+                .filter(|(_, c)| c.up)
+                .map(|(i, _)| u64::from(effective(adjust, i)))
+                .sum()
+        };
+        let mut quorum_up = alive_sum(&models, &adjust) >= q + h;
         let mut results = results.into_iter();
         loop {
             // Apply emitted IPVS operations to a simulated table.
@@ -801,7 +811,7 @@ proptest! {
             let mut want = BTreeMap::new();
             for (i, m) in models.iter().enumerate() {
                 if m.up && (quorum_up || !sorry) {
-                    want.insert(rs_addr(i), weights[i]);
+                    want.insert(rs_addr(i), effective(&adjust, i));
                 } else if !m.up && inhibit {
                     want.insert(rs_addr(i), 0);
                 }
@@ -814,10 +824,19 @@ proptest! {
 
             let Some(now) = pool.poll_timeout() else { break };
             let Some(d) = pool.poll_due(now) else { break };
-            let Some(ok) = results.next() else { break };
-            pool.handle_result(now, d.id, if ok { Outcome::Up } else { Outcome::Down });
+            let Some((ok, dynamic)) = results.next() else { break };
+            let outcome = match (ok, dynamic) {
+                (false, _) => Outcome::Down,
+                (true, None) => Outcome::Up,
+                (true, Some(a)) => Outcome::UpWithWeight(a),
+            };
+            pool.handle_result(now, d.id, outcome);
             models[d.id.rs].apply(ok, retry);
-            let sum = alive_sum(&models);
+            if ok {
+                adjust[d.id.rs] = dynamic.unwrap_or(0);
+            }
+            prop_assert_eq!(pool.weight(0, d.id.rs), Some(effective(&adjust, d.id.rs)));
+            let sum = alive_sum(&models, &adjust);
             if quorum_up && (sum == 0 || sum < q.saturating_sub(h)) {
                 quorum_up = false;
             } else if !quorum_up && sum >= q + h {

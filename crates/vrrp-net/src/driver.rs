@@ -17,6 +17,8 @@ use crate::iface::InterfaceInfo;
 use crate::link::LinkWatcher;
 use crate::socket::{Destination, RxError, RxPacket, SocketConfig, VrrpSocket};
 use crate::{NetError, iface};
+use nix::sys::time::TimeSpec;
+use nix::sys::timerfd::{ClockId, Expiration, TimerFd, TimerFlags, TimerSetTimeFlags};
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -323,6 +325,15 @@ impl DriverHandle {
 }
 
 // ----- internals ------------------------------------------------------------------------
+
+fn precise_timer() -> std::io::Result<tokio::io::unix::AsyncFd<crate::sys::Timer>> {
+    let t = TimerFd::new(
+        ClockId::CLOCK_MONOTONIC,
+        TimerFlags::TFD_NONBLOCK | TimerFlags::TFD_CLOEXEC,
+    )
+    .map_err(std::io::Error::from)?;
+    crate::sys::register(crate::sys::Timer(t))
+}
 
 enum Machine {
     Single(Box<VirtualRouter>),
@@ -1210,14 +1221,40 @@ impl Core {
         mut links: LinkWatcher,
     ) {
         let mut links_open = true;
+        // tokio's timers round up to whole milliseconds; a timerfd wakes us at the deadline
+        // itself, which is what takeover latency at 10 ms adverts needs.
+        let timer = match precise_timer() {
+            Ok(t) => Some(t),
+            Err(e) => {
+                tracing::warn!(error = %e, "no timerfd; falling back to tokio's millisecond timers");
+                None
+            }
+        };
         loop {
-            let deadline = self
-                .next_deadline()
-                .map(|t| tokio::time::Instant::from_std(t.to_std(self.origin)));
+            let deadline = self.next_deadline().map(|t| t.to_std(self.origin));
+            if let (Some(t), Some(d)) = (&timer, deadline) {
+                let left = d
+                    .saturating_duration_since(std::time::Instant::now())
+                    .max(Duration::from_nanos(1));
+                let _ = t.get_ref().0.set(
+                    Expiration::OneShot(TimeSpec::from_duration(left)),
+                    TimerSetTimeFlags::empty(),
+                );
+            }
             let sleep = async {
-                match deadline {
-                    Some(d) => tokio::time::sleep_until(d).await,
-                    None => std::future::pending().await,
+                match (&timer, deadline) {
+                    (_, None) => std::future::pending().await,
+                    (Some(t), Some(_)) => {
+                        if let Ok(mut guard) = t.readable().await {
+                            // Consume the expiration count; EAGAIN just means it was re-armed.
+                            let _ = guard.try_io(|inner| {
+                                inner.get_ref().0.wait().map_err(std::io::Error::from)
+                            });
+                        }
+                    }
+                    (None, Some(d)) => {
+                        tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await
+                    }
                 }
             };
             tokio::select! {

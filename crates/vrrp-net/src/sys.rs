@@ -90,12 +90,27 @@ pub(crate) fn packet_bind(fd: BorrowedFd<'_>, ifindex: u32, protocol: u16) -> io
     }
 }
 
-/// Registers an owned socket with the tokio reactor.
-pub(crate) fn register(
-    sock: socket2::Socket,
-) -> io::Result<tokio::io::unix::AsyncFd<socket2::Socket>> {
-    // SAFETY: `socket2::Socket` owns its file descriptor: it stays open and the same until the
-    // `Socket` is dropped, which happens only when the `AsyncFd` that now owns it is dropped or
-    // unwrapped, and `as_raw_fd` always returns that descriptor.
-    unsafe { tokio::io::unix::AsyncFd::register(sock) }.map_err(io::Error::from)
+/// An owned file-descriptor type whose `as_raw_fd` is always the descriptor it owns.
+pub(crate) trait OwnsFd: AsRawFd {}
+impl OwnsFd for socket2::Socket {}
+impl OwnsFd for Timer {}
+
+/// A `timerfd` that tokio can watch (nix's `TimerFd` has `AsFd` only).
+#[derive(Debug)]
+pub(crate) struct Timer(pub(crate) nix::sys::timerfd::TimerFd);
+
+impl AsRawFd for Timer {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsFd;
+        self.0.as_fd().as_raw_fd()
+    }
+}
+
+/// Registers an owned socket or timer with the tokio reactor.
+pub(crate) fn register<T: OwnsFd>(owned: T) -> io::Result<tokio::io::unix::AsyncFd<T>> {
+    // SAFETY: the `OwnsFd` types (`socket2::Socket`, `Timer`) own their file descriptor: it
+    // stays open and the same until the value is dropped, which happens only when the
+    // `AsyncFd` that now owns it is dropped or unwrapped, and `as_raw_fd` always returns that
+    // descriptor.
+    unsafe { tokio::io::unix::AsyncFd::register(owned) }.map_err(io::Error::from)
 }

@@ -843,6 +843,12 @@ impl Pool {
         Some(self.state.get(vs)?.rs.get(rs)?.in_ipvs)
     }
 
+    /// What the IPVS table holds for the sorry server of `vs` (None = absent), as far as the pool
+    /// has told its driver; `None` for an unknown virtual server.
+    pub fn sorry_ipvs_weight(&self, vs: usize) -> Option<Option<u32>> {
+        Some(self.state.get(vs)?.sorry_in_ipvs)
+    }
+
     /// Whether checker `id` is up.
     pub fn checker_up(&self, id: CheckerId) -> Option<bool> {
         Some(self.checker(id)?.is_up)

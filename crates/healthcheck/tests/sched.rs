@@ -520,6 +520,8 @@ fn sorry_server_replaces_the_pool_on_quorum_loss() {
         })
     );
     assert_eq!(pool.ipvs_weight(0, 1), Some(None));
+    assert_eq!(pool.sorry_ipvs_weight(0), Some(Some(1)));
+    assert_eq!(pool.sorry_ipvs_weight(9), None);
 }
 
 #[test]

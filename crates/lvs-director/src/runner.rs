@@ -138,7 +138,11 @@ pub async fn start(config: DirectorConfig, options: RunnerOptions) -> Result<Han
         generation: 0,
     };
     let report = state.sync().await;
-    tracing::info!(ops = report.ops, failed = report.failed.len(), "IPVS table reconciled");
+    tracing::info!(
+        ops = report.ops,
+        failed = report.failed.len(),
+        "IPVS table reconciled"
+    );
     let (tx, rx) = mpsc::unbounded_channel();
     let task = tokio::spawn(state.run(rx));
     Ok(Handle { tx, task })
@@ -209,7 +213,9 @@ impl State {
         while let Some(ev) = self.director.poll_event() {
             match ev {
                 Event::Ipvs(_) => changed = true,
-                Event::RealServerUp { vs, rs } => tracing::info!(vs, real_server = %rs, "real server up"),
+                Event::RealServerUp { vs, rs } => {
+                    tracing::info!(vs, real_server = %rs, "real server up")
+                }
                 Event::RealServerDown { vs, rs } => {
                     tracing::warn!(vs, real_server = %rs, "real server down");
                 }
@@ -227,10 +233,10 @@ impl State {
         self.drain_events();
         loop {
             self.spawn_due(&tx);
-            let wake = self
-                .director
-                .poll_timeout()
-                .map_or_else(|| Instant::now() + Duration::from_secs(3600), |t| self.origin + t);
+            let wake = self.director.poll_timeout().map_or_else(
+                || Instant::now() + Duration::from_secs(3600),
+                |t| self.origin + t,
+            );
             tokio::select! {
                 biased;
                 cmd = cmds.recv() => match cmd {
@@ -355,7 +361,11 @@ fn report(results: Vec<ipvs_netlink::OpResult>) -> SyncReport {
 fn one(result: Result<(), IpvsError>, what: &str) -> SyncReport {
     SyncReport {
         ops: 1,
-        failed: result.err().map(|e| format!("{what}: {e}")).into_iter().collect(),
+        failed: result
+            .err()
+            .map(|e| format!("{what}: {e}"))
+            .into_iter()
+            .collect(),
     }
 }
 

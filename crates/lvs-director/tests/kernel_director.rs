@@ -6,8 +6,8 @@
 //!
 //! ```text
 //!  client 203.0.113.2 ── 203.0.113.1 director (VIP 192.0.2.1 on lo, forwarding on)
-//!                                      198.51.100.1 ── 198.51.100.2 rs1 (httpd :8080)
-//!                                      198.51.100.5 ── 198.51.100.6 rs2 (httpd :8080)
+//!                                      198.51.100.1 ── 198.51.100.2 rs1 (HTTP :8080)
+//!                                      198.51.100.5 ── 198.51.100.6 rs2 (HTTP :8080)
 //! ```
 //!
 //! The parent process builds the lab and re-executes this test inside the director namespace
@@ -93,15 +93,30 @@ fn kernel_director_nat_real_servers_follow_their_health() {
     let _ = std::fs::remove_file(&marker);
     let status = d
         .command(&exe)
-        .args([NAME, "--exact", "--ignored", "--test-threads=1", "--nocapture"])
+        .args([
+            NAME,
+            "--exact",
+            "--ignored",
+            "--test-threads=1",
+            "--nocapture",
+        ])
         .env(
             ROLE_ENV,
-            format!("{} {} {} {}", rs1.name(), rs2.name(), cl.name(), marker.display()),
+            format!(
+                "{} {} {} {}",
+                rs1.name(),
+                rs2.name(),
+                cl.name(),
+                marker.display()
+            ),
         )
         .stdin(Stdio::null())
         .status()
         .unwrap();
-    assert!(status.success(), "the director namespace part failed ({status})");
+    assert!(
+        status.success(),
+        "the director namespace part failed ({status})"
+    );
     assert!(marker.exists(), "the child did not run the whole test");
 }
 
@@ -111,7 +126,16 @@ fn httpd(ns: &str, name: &str) -> Child {
     std::fs::create_dir_all(&root).unwrap();
     std::fs::write(root.join("index.html"), format!("{name}\n")).unwrap();
     Command::new("ip")
-        .args(["netns", "exec", ns, "busybox", "httpd", "-f", "-p", "8080", "-h"])
+        .args([
+            "netns",
+            "exec",
+            ns,
+            "/usr/bin/python3",
+            "-m",
+            "http.server",
+            "8080",
+        ])
+        .arg("--directory")
         .arg(&root)
         // Not the test's pipes: a server left behind by a failure must not keep the parent
         // waiting for the end of the child's output.
@@ -171,21 +195,38 @@ fn in_director_namespace(spec: &str) {
         let mut h1 = httpd(rs1, "rs1");
         let mut h2 = httpd(rs2, "rs2");
         eprintln!("director: starting");
-        let handle = runner::start(config, RunnerOptions::default()).await.unwrap();
+        let handle = runner::start(config, RunnerOptions::default())
+            .await
+            .unwrap();
         eprintln!("director: started; table {:?}", vip_dests());
         // keepalived's startup: both real servers are in before their first check.
         assert_eq!(vip_dests(), set(&["198.51.100.2", "198.51.100.6"]));
         wait_for(set(&["198.51.100.2", "198.51.100.6"])).await;
 
-        // The client reaches a real server through the VIP (NAT).
-        let body = Command::new("ip")
-            .args(["netns", "exec", cl, "busybox", "wget", "-q", "-O", "-", "-T", "5"])
-            .arg("http://192.0.2.1/")
-            .output()
-            .unwrap();
-        let body = String::from_utf8_lossy(&body.stdout);
-        assert!(body == "rs1\n" || body == "rs2\n", "through the VIP: {body:?}");
-
+        // The client reaches a real server through the VIP (NAT). The servers may still be
+        // starting: a few attempts.
+        let mut body = String::new();
+        for _ in 0..20 {
+            let out = Command::new("ip")
+                .args(["netns", "exec", cl, "curl", "-sS", "-m", "3"])
+                .arg("http://192.0.2.1/")
+                .output()
+                .unwrap();
+            body = String::from_utf8_lossy(&out.stdout).into_owned();
+            if out.status.success() {
+                break;
+            }
+            eprintln!(
+                "director: request through the VIP failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        assert!(
+            body == "rs1\n" || body == "rs2\n",
+            "through the VIP: {body:?}"
+        );
         eprintln!("director: request through the VIP answered by {body:?}");
         // rs1's server stops: it leaves the table after its checker's failures.
         h1.kill().unwrap();
@@ -202,7 +243,11 @@ fn in_director_namespace(spec: &str) {
         eprintln!("director: rs1 back");
         // Stop releases the owned service only.
         handle.stop().await;
-        assert_eq!(vip_dests(), None, "the director's service is removed on stop");
+        assert_eq!(
+            vip_dests(),
+            None,
+            "the director's service is removed on stop"
+        );
         assert!(
             table().services.iter().any(|(s, _)| s.key == foreign_key()),
             "a foreign service is left alone"

@@ -99,3 +99,31 @@ pub(crate) async fn stop(handle: Option<Handle>) {
         h.stop().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Config {
+        kconf_parser::parse_str(text, &kconf_parser::Options::default()).config
+    }
+
+    #[test]
+    fn a_reload_the_director_cannot_run_is_refused_before_anything_changes() {
+        assert!(validate(&parse(
+            "virtual_server 192.0.2.1 80 { protocol TCP\n real_server 198.51.100.1 80 {\n } }"
+        )));
+        assert!(!validate(&parse(
+            "virtual_server group missing { protocol TCP\n real_server 198.51.100.1 80 {\n } }"
+        )));
+    }
+
+    #[tokio::test]
+    async fn no_virtual_server_or_vrrp_only_starts_nothing() {
+        let with_vs = parse(
+            "virtual_server 192.0.2.1 80 { protocol TCP\n real_server 198.51.100.1 80 {\n } }",
+        );
+        assert!(start(&with_vs, true).await.is_none(), "-P: VRRP only");
+        assert!(start(&parse(""), false).await.is_none());
+    }
+}

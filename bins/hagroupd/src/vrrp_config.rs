@@ -215,7 +215,23 @@ pub(crate) fn driver_config(config: &Config) -> (DriverConfig, Vec<VrrpConfigErr
             Err(e) => errors.push(e),
         }
     }
-    (DriverConfig { units }, errors)
+    // keepalived's `vrrp_rt_priority` (default here: 1, the lowest realtime priority, which
+    // keepalived's own start-up notice recommends): a busy CPU must not delay adverts.
+    let realtime_priority = config
+        .global_defs
+        .unsupported
+        .iter()
+        .find(|i| i.keyword == "vrrp_rt_priority")
+        .and_then(|i| i.args.first())
+        .and_then(|a| a.parse::<u8>().ok())
+        .or(Some(1));
+    (
+        DriverConfig {
+            units,
+            realtime_priority,
+        },
+        errors,
+    )
 }
 
 #[cfg(test)]

@@ -60,6 +60,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             &iface,
             vec![v],
         )))],
+        ..Default::default()
     })?;
     let mut events = handle.take_events().ok_or("events taken")?;
     let mut status = handle.status();

@@ -143,6 +143,10 @@ impl UnitConfig {
 pub struct DriverConfig {
     /// The instances and sync groups.
     pub units: Vec<UnitConfig>,
+    /// keepalived's `vrrp_rt_priority`: run the thread that calls [`start`] (the driver's, on
+    /// a current-thread runtime) under `SCHED_RR` at this priority (1..=99), so a busy CPU
+    /// cannot delay adverts into a false takeover. `None` leaves the scheduling alone.
+    pub realtime_priority: Option<u8>,
 }
 
 /// What the embedding program sees of one instance.
@@ -458,6 +462,12 @@ pub fn start(config: DriverConfig) -> Result<DriverHandle, DriverError> {
     let (status_tx, status_rx) = watch::channel(BTreeMap::new());
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+    if let Some(p) = config.realtime_priority {
+        match crate::sys::set_realtime(i32::from(p.clamp(1, 99))) {
+            Ok(()) => tracing::info!(priority = p, "VRRP driver runs with SCHED_RR"),
+            Err(e) => tracing::warn!(error = %e, "cannot use realtime scheduling"),
+        }
+    }
     let links = LinkWatcher::spawn()?;
     let mut core = Core {
         origin: std::time::Instant::now(),

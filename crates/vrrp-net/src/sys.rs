@@ -114,3 +114,19 @@ pub(crate) fn register<T: OwnsFd>(owned: T) -> io::Result<tokio::io::unix::Async
     // descriptor.
     unsafe { tokio::io::unix::AsyncFd::register(owned) }.map_err(io::Error::from)
 }
+
+/// Puts the calling thread under `SCHED_RR` with `priority` (1..=99), as keepalived's
+/// `vrrp_rt_priority` does, so adverts and takeovers are not delayed by busy CPUs.
+pub(crate) fn set_realtime(priority: i32) -> io::Result<()> {
+    let param = libc::sched_param {
+        sched_priority: priority,
+    };
+    // SAFETY: `param` is a fully initialised `sched_param` that outlives the call; pid 0 means
+    // the calling thread.
+    let rc = unsafe { libc::sched_setscheduler(0, libc::SCHED_RR, &param) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}

@@ -63,6 +63,7 @@ fn netns_bad_packets_are_counted_and_change_nothing() {
                 "eth0",
                 vec![VipConfig::host(vip)],
             )))],
+            ..Default::default()
         };
         let mut handle = driver::start(cfg).unwrap();
         let mut events = handle.take_events().unwrap();

@@ -49,6 +49,7 @@ fn start_router(
     let t = netns::spawn_in(ns, move || async move {
         let cfg = DriverConfig {
             units: vec![UnitConfig::Instance(Box::new(instance(prio)))],
+            ..Default::default()
         };
         let handle = driver::start(cfg).expect("driver");
         let mut status = handle.status();

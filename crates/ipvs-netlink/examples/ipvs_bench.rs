@@ -185,9 +185,15 @@ fn main() -> Result<(), String> {
     let (n, m, rounds) = (arg(1, 1000), arg(2, 10), arg(3, 5));
     let mut all: std::collections::HashMap<(String, String), Vec<Duration>> = Default::default();
     for _ in 0..rounds {
-        for side in ["ipvsadm", "ours"] {
+        // IPVS_BENCH_OURS_ONLY=1 skips ipvsadm (for quick experiments).
+        let sides: &[&str] = if std::env::var_os("IPVS_BENCH_OURS_ONLY").is_some() {
+            &["ours"]
+        } else {
+            &["ipvsadm", "ours"]
+        };
+        for side in sides {
             for (k, d) in measure_in_netns(side, n, m)? {
-                all.entry((side.to_owned(), k)).or_default().push(d);
+                all.entry(((*side).to_owned(), k)).or_default().push(d);
             }
         }
     }

@@ -57,6 +57,7 @@ enum Cmd {
 pub struct Handle {
     tx: mpsc::UnboundedSender<Cmd>,
     task: tokio::task::JoinHandle<()>,
+    started: SyncReport,
 }
 
 impl std::fmt::Debug for Cmd {
@@ -82,6 +83,13 @@ pub enum StartError {
 }
 
 impl Handle {
+    /// What the start-up reconcile did (no operation when the kernel already held the desired
+    /// table: everything was adopted).
+    #[must_use]
+    pub fn started(&self) -> &SyncReport {
+        &self.started
+    }
+
     /// Runs `config` from now on (the caller parsed and validated it: a configuration that
     /// does not convert never gets here). Resolves once the difference is applied.
     pub async fn reload(&self, config: DirectorConfig) -> Option<SyncReport> {
@@ -145,7 +153,11 @@ pub async fn start(config: DirectorConfig, options: RunnerOptions) -> Result<Han
     );
     let (tx, rx) = mpsc::unbounded_channel();
     let task = tokio::spawn(state.run(rx));
-    Ok(Handle { tx, task })
+    Ok(Handle {
+        tx,
+        task,
+        started: report,
+    })
 }
 
 struct State {

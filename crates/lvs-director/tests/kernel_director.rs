@@ -52,6 +52,31 @@ virtual_server 192.0.2.1 80 {
 }
 ";
 
+/// `CONF` without rs1 and with rs2 at weight 3.
+const RELOADED: &str = "
+virtual_server 192.0.2.1 80 {
+    delay_loop 1
+    lvs_sched rr
+    lvs_method NAT
+    protocol TCP
+    real_server 198.51.100.6 8080 {
+        weight 3
+        TCP_CHECK {
+            connect_timeout 1
+            retry 1
+            delay_before_retry 1
+            warmup 0
+        }
+    }
+}
+";
+
+fn config_of(text: &str) -> DirectorConfig {
+    let parsed = kconf_parser::parse_str(text, &kconf_parser::Options::default());
+    assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+    DirectorConfig::from_kconf(&parsed.config).unwrap()
+}
+
 fn vip_key() -> ServiceKey {
     ServiceKey::tcp("192.0.2.1".parse().unwrap(), 80)
 }
@@ -184,9 +209,7 @@ fn in_director_namespace(spec: &str) {
     let mut c = Client::new().unwrap();
     c.add_service(&Service::new(foreign_key(), "wlc")).unwrap();
 
-    let parsed = kconf_parser::parse_str(CONF, &kconf_parser::Options::default());
-    assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
-    let config = DirectorConfig::from_kconf(&parsed.config).unwrap();
+    let config = config_of(CONF);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -195,9 +218,12 @@ fn in_director_namespace(spec: &str) {
         let mut h1 = httpd(rs1, "rs1");
         let mut h2 = httpd(rs2, "rs2");
         eprintln!("director: starting");
-        let handle = runner::start(config, RunnerOptions::default())
-            .await
-            .unwrap();
+        // Started as with -I (`--dont-release-ipvs`): its stop leaves the table.
+        let leave = RunnerOptions {
+            dont_release: true,
+            ..RunnerOptions::default()
+        };
+        let handle = runner::start(config, leave).await.unwrap();
         eprintln!("director: started; table {:?}", vip_dests());
         // keepalived's startup: both real servers are in before their first check.
         assert_eq!(vip_dests(), set(&["198.51.100.2", "198.51.100.6"]));
@@ -241,17 +267,25 @@ fn in_director_namespace(spec: &str) {
         wait_for(set(&["198.51.100.2", "198.51.100.6"])).await;
 
         eprintln!("director: rs1 back");
-        // Stop releases the owned service only.
+        // A reload that removes rs1 and changes rs2's weight: exactly those two operations.
+        let report = handle.reload(config_of(RELOADED)).await.unwrap();
+        assert_eq!(report.ops, 2, "{report:?}");
+        assert!(report.failed.is_empty(), "{report:?}");
+        let rs2_at_3 = Some([("198.51.100.6".parse().unwrap(), 3)].into());
+        assert_eq!(vip_dests(), rs2_at_3);
+        eprintln!("director: reload applied exactly its difference");
+
+        // Stopped with -I the table stays; a new director on the same configuration adopts
+        // it: nothing is removed and re-added.
         handle.stop().await;
-        assert_eq!(
-            vip_dests(),
-            None,
-            "the director's service is removed on stop"
-        );
-        assert!(
-            table().services.iter().any(|(s, _)| s.key == foreign_key()),
-            "a foreign service is left alone"
-        );
+        assert_eq!(vip_dests(), rs2_at_3, "-I leaves the table in place");
+        let handle = runner::start(config_of(RELOADED), RunnerOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(handle.started().ops, 0, "{:?}", handle.started());
+        eprintln!("director: restart adopted the live table");
+
+        // Stop releases the owned service only.
         for h in [&mut h1, &mut h2] {
             let _ = h.kill();
             let _ = h.wait();

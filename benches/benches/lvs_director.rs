@@ -9,6 +9,8 @@
 //! - `clone_inputs`: what the reload cases spend cloning their inputs; `plan_only`: the
 //!   reconcile alone.
 
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use healthcheck::PoolOptions;
 use lvs_director::{Director, DirectorConfig};

@@ -44,8 +44,9 @@ impl Director {
     /// Starts the director at time `now` (keepalived's startup semantics: real servers without
     /// `alpha` are in the table before their first check). `seed` spreads the first checks.
     #[must_use]
-    pub fn new(config: DirectorConfig, seed: u64, now: Duration, options: PoolOptions) -> Self {
-        let pool = Pool::new(config.health.clone(), seed, now, options);
+    pub fn new(mut config: DirectorConfig, seed: u64, now: Duration, options: PoolOptions) -> Self {
+        // The health side moves into the pool (no copy of 10,000s of checkers).
+        let pool = Pool::new(std::mem::take(&mut config.health), seed, now, options);
         let keys = config.service_keys().collect();
         Director {
             config,
@@ -55,7 +56,8 @@ impl Director {
         }
     }
 
-    /// The configuration being run.
+    /// The configuration being run. Its `health` part lives in the pool
+    /// ([`Pool::config`] through [`Director::pool`]), so here it is empty.
     #[must_use]
     pub fn config(&self) -> &DirectorConfig {
         &self.config
@@ -135,7 +137,7 @@ impl Director {
     /// The sorry server's weight in the table (the pool's rule: weight 1 while quorum is down,
     /// 0 with `sorry_server_inhibit`, else absent).
     fn sorry_weight(&self, vi: usize) -> Option<u32> {
-        let h = self.config.health.get(vi)?;
+        let h = self.pool.config().get(vi)?;
         h.sorry_server?;
         if self.pool.quorum_up(vi) == Some(false) {
             Some(1)
@@ -201,12 +203,14 @@ impl Director {
     /// and unchanged checkers their state; services no longer configured stay owned (so the
     /// next [`Director::reconcile`] deletes them) until [`Director::forget_retired`].
     #[must_use]
-    pub fn reload(self, config: DirectorConfig, seed: u64, now: Duration) -> Self {
+    pub fn reload(self, mut config: DirectorConfig, seed: u64, now: Duration) -> Self {
         let keys: HashSet<ServiceKey> = config.service_keys().collect();
         let mut retired = self.retired;
         retired.extend(self.keys.difference(&keys).copied());
         retired.retain(|k| !keys.contains(k));
-        let pool = self.pool.reload(config.health.clone(), seed, now);
+        let pool = self
+            .pool
+            .reload(std::mem::take(&mut config.health), seed, now);
         Director {
             config,
             pool,
@@ -219,7 +223,7 @@ impl Director {
     #[must_use]
     pub fn real_servers(&self) -> Vec<RealServerStatus> {
         let mut out = Vec::new();
-        for (vi, h) in self.config.health.iter().enumerate() {
+        for (vi, h) in self.pool.config().iter().enumerate() {
             for (ri, rs) in h.real_servers.iter().enumerate() {
                 out.push(RealServerStatus {
                     vs: vi,

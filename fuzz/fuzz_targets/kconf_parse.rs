@@ -28,8 +28,8 @@ fuzz_target!(|data: &[u8]| {
     let opts = Options {
         config_id: Some("fuzz".into()),
         random_seed: Some(1),
-        max_lines: 20_000,
-        max_line_len: 16 * 1024,
+        max_lines: 5_000,
+        max_line_len: 4096,
         max_include_depth: 8,
         ..Options::default()
     };

@@ -14,6 +14,25 @@
 //! Layers: [`fs`] (files through a trait), the preprocessor (keepalived's `read_line` order),
 //! a block tree, the keyword interpreter into [`model`], [`diag`] (diagnostics, rustc-style
 //! rendering) and [`print`](mod@print) (the model back to keepalived syntax).
+//!
+//! # Compatibility notes (against keepalived 2.2.7)
+//!
+//! - The preprocessor follows `lib/parser.c`'s order (`keepalived-behaviour.md` §1.2). A
+//!   `$DEF` whose expansion starts with `@id` is re-checked, as in 2.2.7 and the man page (the
+//!   2.4.0 regression is not reproduced).
+//! - `\#` / `\!` stay literal everywhere; keepalived loses them outside `global_defs` because
+//!   its child processes decomment a copy twice.
+//! - Non-breaking spaces (U+00A0, common in configs pasted from web pages) are treated as
+//!   whitespace with one warning per file; keepalived reports `Unknown keyword` and skips
+//!   those lines.
+//! - The config test does not check that interfaces exist (the daemon does at runtime), so
+//!   `-t` does not depend on the host it runs on. keepalived's `-t` fails on any logged
+//!   problem; ours fails on errors, and on warnings only with `strict`.
+//! - keepalived has no include depth limit and no expansion limit; we cap both
+//!   ([`Options::max_include_depth`], [`Options::max_lines`], [`Options::max_line_len`]) with a
+//!   clear error, so loops and `~SEQ` bombs terminate.
+//! - A multiline definition used inside a longer line is still split into lines (keepalived
+//!   only supports it alone on its line).
 
 pub mod diag;
 pub mod fs;

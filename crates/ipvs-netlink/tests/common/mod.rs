@@ -59,8 +59,12 @@ pub fn in_fresh_netns(name: &str, body: impl FnOnce()) {
 }
 
 /// A client for the current namespace, or a panic saying why not.
+///
+/// Requests get 30 s: under software emulation on a loaded machine some kernel operations
+/// (stopping a sync daemon's threads) take seconds.
 pub fn client() -> ipvs_netlink::Client {
-    ipvs_netlink::Client::new().unwrap_or_else(|e| panic!("IPVS client: {e}"))
+    ipvs_netlink::Client::with_timeout(std::time::Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("IPVS client: {e}"))
 }
 
 /// Runs `ipvsadm ARGS` (with `stdin` as its input, if any) and returns its stdout; panics when

@@ -266,9 +266,8 @@ impl<'a> Lower<'a> {
     }
 
     fn arg1<'n>(&mut self, n: &'n Node) -> Option<Word<'n>> {
-        let a = args(n);
-        match a.first() {
-            Some(w) => Some(*w),
+        match n.first_arg() {
+            Some(w) => Some(w),
             None => {
                 self.warn(
                     DiagKind::Missing,
@@ -287,8 +286,7 @@ impl<'a> Lower<'a> {
 
     /// A flag with an optional boolean argument (bare = true).
     fn flag(&mut self, n: &Node) -> Option<bool> {
-        let a = args(n);
-        match a.first() {
+        match n.first_arg() {
             None => Some(true),
             Some(w) => match parse_bool(w.s) {
                 Some(b) => Some(b),
@@ -296,7 +294,7 @@ impl<'a> Lower<'a> {
                     self.warn(
                         DiagKind::InvalidValue,
                         n,
-                        Some(*w),
+                        Some(w),
                         format!("invalid boolean `{}` for `{}`", w.s, n.keyword()),
                     );
                     None

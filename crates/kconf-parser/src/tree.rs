@@ -27,37 +27,56 @@ pub(crate) struct Word<'a> {
 /// Splits on whitespace; `"…"` is one word without its quotes (no escapes). With
 /// `single_quotes`, `'…'` quotes too (script keywords).
 pub(crate) fn split_words(text: &str, single_quotes: bool) -> Vec<Word<'_>> {
-    let b = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if c.is_ascii_whitespace() || c == 0x0b {
-            i += 1;
-            continue;
-        }
-        if c == b'"' || (single_quotes && c == b'\'') {
-            let start = i + 1;
-            let end = text[start..]
-                .find(c as char)
-                .map_or(text.len(), |e| start + e);
-            out.push(Word {
-                s: &text[start..end],
+    Words {
+        text,
+        i: 0,
+        single_quotes,
+    }
+    .collect()
+}
+
+/// The iterator behind [`split_words`] (no allocation); offsets are relative to `text`.
+pub(crate) struct Words<'a> {
+    text: &'a str,
+    i: usize,
+    single_quotes: bool,
+}
+
+impl<'a> Iterator for Words<'a> {
+    type Item = Word<'a>;
+
+    fn next(&mut self) -> Option<Word<'a>> {
+        let text = self.text;
+        let b = text.as_bytes();
+        while self.i < b.len() {
+            let c = b[self.i];
+            if c.is_ascii_whitespace() || c == 0x0b {
+                self.i += 1;
+                continue;
+            }
+            if c == b'"' || (self.single_quotes && c == b'\'') {
+                let start = self.i + 1;
+                let end = text
+                    .get(start..)
+                    .and_then(|r| r.find(c as char))
+                    .map_or(text.len(), |e| start + e);
+                self.i = end + 1;
+                return Some(Word {
+                    s: text.get(start..end).unwrap_or(""),
+                    off: u32::try_from(start).unwrap_or(u32::MAX),
+                });
+            }
+            let start = self.i;
+            while self.i < b.len() && !(b[self.i].is_ascii_whitespace() || b[self.i] == 0x0b) {
+                self.i += 1;
+            }
+            return Some(Word {
+                s: text.get(start..self.i).unwrap_or(""),
                 off: u32::try_from(start).unwrap_or(u32::MAX),
             });
-            i = end + 1;
-            continue;
         }
-        let start = i;
-        while i < b.len() && !(b[i].is_ascii_whitespace() || b[i] == 0x0b) {
-            i += 1;
-        }
-        out.push(Word {
-            s: &text[start..i],
-            off: u32::try_from(start).unwrap_or(u32::MAX),
-        });
+        None
     }
-    out
 }
 
 impl Node {
@@ -68,7 +87,13 @@ impl Node {
 
     /// A node for a logical line.
     pub(crate) fn new(text: &str, loc: Loc, verbatim: bool) -> Node {
-        let kw = split_words(text, false).first().map_or((0, 0), |w| {
+        let kw = Words {
+            text,
+            i: 0,
+            single_quotes: false,
+        }
+        .next()
+        .map_or((0, 0), |w| {
             (w.off, w.off + u32::try_from(w.s.len()).unwrap_or(0))
         });
         Node {
@@ -87,21 +112,34 @@ impl Node {
             .unwrap_or("")
     }
 
+    /// Where the arguments start (after the keyword and its closing quote, if any).
+    fn args_start(&self) -> usize {
+        let end = self.kw.1 as usize;
+        if self.text.as_bytes().get(end) == Some(&b'"') {
+            end + 1
+        } else {
+            end
+        }
+    }
+
+    /// The first word after the keyword, without allocating.
+    pub(crate) fn first_arg(&self) -> Option<Word<'_>> {
+        Words {
+            text: &self.text,
+            i: self.args_start(),
+            single_quotes: false,
+        }
+        .next()
+    }
+
     /// The words after the keyword (offsets relative to the whole text).
     pub(crate) fn args(&self) -> Vec<Word<'_>> {
-        let mut start = self.kw.1 as usize;
-        if self.text.as_bytes().get(start) == Some(&b'"') {
-            start += 1;
+        Words {
+            text: &self.text,
+            i: self.args_start(),
+            single_quotes: false,
         }
-        let Some(rest) = self.text.get(start..) else {
-            return Vec::new();
-        };
-        let base = u32::try_from(start).unwrap_or(0);
-        let mut w = split_words(rest, false);
-        for x in &mut w {
-            x.off += base;
-        }
-        w
+        .collect()
     }
 
     /// The location of byte offset `off` of the text (the line start when not verbatim).

@@ -369,35 +369,17 @@ fn kernel_apply_reports_per_op_errors() {
     });
 }
 
-/// Records the kernel's replies for the rich table as hex fixtures (one generic netlink
+/// Records the kernel's replies for the rich table (and `kernel_record_daemon_fixture` the sync
+/// daemon dump) as hex fixtures (one generic netlink
 /// payload per line) into `$IPVS_RECORD_FIXTURES` when set; the unit tests in
 /// `tests/fixtures.rs` decode them. Without the variable it checks that every reply decodes.
 /// Record with:
-/// `IPVS_RECORD_FIXTURES=$PWD/crates/ipvs-netlink/tests/fixtures VM_WRITABLE=crates/ipvs-netlink/tests/fixtures scripts/vm/run <kernel test exe> --ignored kernel_record --exact kernel_record_reply_fixtures`
+/// `IPVS_RECORD_FIXTURES=$PWD/crates/ipvs-netlink/tests/fixtures VM_WRITABLE=crates/ipvs-netlink/tests/fixtures scripts/vm/run <kernel test exe> --ignored kernel_record`
 #[test]
 #[ignore = "tier kernel: needs an IPVS kernel (scripts/test kernel)"]
 fn kernel_record_reply_fixtures() {
     in_fresh_netns("kernel_record_reply_fixtures", || {
-        ip(&["link", "set", "lo", "multicast", "on"]);
-        ip(&["route", "add", "224.0.0.0/4", "dev", "lo"]);
         let mut c = client();
-        // Sync daemons and mixed-family real servers exclude each other: record the daemon
-        // dump first, with an empty table.
-        let mut master = SyncDaemon::new(SyncState::Master, "lo", 5);
-        master.group = Some(IpAddr::V4(Ipv4Addr::new(239, 0, 0, 81)));
-        master.port = Some(8849);
-        master.ttl = Some(3);
-        master.maxlen = Some(1400);
-        c.start_daemon(&master)
-            .unwrap_or_else(|e| panic!("start master: {e}"));
-        let daemons = c
-            .raw_request(
-                c.requests().msg(ipvs_netlink::consts::cmd::GET_DAEMON),
-                true,
-            )
-            .unwrap_or_else(|e| panic!("daemons: {e}"));
-        c.stop_daemon(SyncState::Master)
-            .unwrap_or_else(|e| panic!("stop: {e}"));
         let table = rich_table();
         program(&mut c, &table);
         let r = c.requests();
@@ -418,7 +400,7 @@ fn kernel_record_reply_fixtures() {
             ),
         ];
         let dir = std::env::var_os("IPVS_RECORD_FIXTURES");
-        let mut replies = vec![("get_daemon_dump", daemons)];
+        let mut replies = Vec::new();
         for (name, msg, dump) in recordings {
             let reply = c
                 .raw_request(msg, dump)
@@ -436,6 +418,42 @@ fn kernel_record_reply_fixtures() {
                 let path = std::path::Path::new(dir).join(format!("{name}.hex"));
                 std::fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             }
+        }
+    });
+}
+
+/// Records the sync daemon dump (see `kernel_record_reply_fixtures`). The daemon is not stopped:
+/// sync daemons and mixed-family real servers exclude each other, so this has its own namespace,
+/// and the kernel stops the daemon when the namespace goes away.
+#[test]
+#[ignore = "tier kernel: needs an IPVS kernel (scripts/test kernel)"]
+fn kernel_record_daemon_fixture() {
+    in_fresh_netns("kernel_record_daemon_fixture", || {
+        ip(&["link", "set", "lo", "multicast", "on"]);
+        ip(&["route", "add", "224.0.0.0/4", "dev", "lo"]);
+        let mut c = client();
+        let mut master = SyncDaemon::new(SyncState::Master, "lo", 5);
+        master.group = Some(IpAddr::V4(Ipv4Addr::new(239, 0, 0, 81)));
+        master.port = Some(8849);
+        master.ttl = Some(3);
+        master.maxlen = Some(1400);
+        c.start_daemon(&master)
+            .unwrap_or_else(|e| panic!("start master: {e}"));
+        let reply = c
+            .raw_request(
+                c.requests().msg(ipvs_netlink::consts::cmd::GET_DAEMON),
+                true,
+            )
+            .unwrap_or_else(|e| panic!("daemons: {e}"));
+        assert_eq!(reply.messages.len(), 1);
+        if let Some(dir) = std::env::var_os("IPVS_RECORD_FIXTURES") {
+            let text: String = reply
+                .messages
+                .iter()
+                .map(|m| m.iter().map(|b| format!("{b:02x}")).collect::<String>() + "\n")
+                .collect();
+            let path = std::path::Path::new(&dir).join("get_daemon_dump.hex");
+            std::fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         }
     });
 }

@@ -81,6 +81,15 @@ fn prepare(lab: &Lab, switch: &Netns, h: &Netns, port: usize, v4: &str, v6: &str
     h.ip(&["addr", "add", v6, "dev", "eth0", "nodad"]).unwrap();
 }
 
+impl Drop for Lan {
+    fn drop(&mut self) {
+        // Keep the logs and configurations of a failed test for inspection.
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
 pub fn wait_link_local(h: &Netns) {
     for _ in 0..100 {
         let s = ip_out(h, &["-6", "addr", "show", "dev", "eth0", "scope", "link"]);

@@ -332,7 +332,11 @@ fn lab(conf: &str) -> Result<(), String> {
     }
     if let Some((t, Seen::Garp(_, mac))) = first_garp {
         let mac: Vec<String> = mac.iter().map(|b| format!("{b:02x}")).collect();
-        println!("  {}  first gratuitous ARP: {vip} is at {}", at(*t), mac.join(":"));
+        println!(
+            "  {}  first gratuitous ARP: {vip} is at {}",
+            at(*t),
+            mac.join(":")
+        );
     }
     println!("  {}  client -> {vip}:{PORT}: {second}", at(reached_at));
     if let (Some(l), Some((t, Seen::Advert(_, p)))) = (last_old, first_new) {

@@ -387,7 +387,13 @@ mod tests {
     #[test]
     fn frames_are_classified() {
         let mac = [2, 0, 0, 0, 0, 1];
-        let garp = vrrp_net::announce::garp_frame(mac, Ipv4Addr::new(192, 0, 2, 100));
+        let mut garp = [0u8; vrrp_proto::announce::GARP_FRAME_LEN];
+        vrrp_proto::garp_frame(
+            vrrp_proto::MacAddr(mac),
+            Ipv4Addr::new(192, 0, 2, 100),
+            &mut garp,
+        )
+        .unwrap();
         assert!(
             matches!(classify(&garp), Some(Seen::Garp(a, m)) if a == Ipv4Addr::new(192, 0, 2, 100) && m == mac)
         );

@@ -1,9 +1,9 @@
 //! Gratuitous ARP (IPv4) and unsolicited neighbour advertisements (IPv6) that a new master
 //! sends so hosts and switches learn where the virtual addresses now live.
 //!
-//! Frames are built here and sent whole on an `AF_PACKET` socket, one per daemon.
+//! Frames are built by `vrrp-proto` (byte-identical with keepalived 2.2.7's) and sent whole on
+//! an `AF_PACKET` socket, one per daemon.
 
-use crate::socket::checksum;
 use crate::{NetError, sys};
 use socket2::{Domain, Protocol, Socket, Type};
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -15,59 +15,6 @@ const ETH_P_IPV6: u16 = 0x86dd;
 pub const BROADCAST_MAC: [u8; 6] = [0xff; 6];
 /// The Ethernet address of the IPv6 all-nodes group ff02::1.
 pub const ALL_NODES_MAC: [u8; 6] = [0x33, 0x33, 0, 0, 0, 1];
-const ALL_NODES: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
-
-/// A gratuitous ARP request for `vip` from `mac` (RFC 5227 §3: sender and target protocol
-/// address both the VIP, target hardware address zero), broadcast.
-pub fn garp_frame(mac: [u8; 6], vip: Ipv4Addr) -> Vec<u8> {
-    let mut f = Vec::with_capacity(42);
-    f.extend_from_slice(&BROADCAST_MAC);
-    f.extend_from_slice(&mac);
-    f.extend_from_slice(&ETH_P_ARP.to_be_bytes());
-    f.extend_from_slice(&[0, 1, 0x08, 0x00, 6, 4, 0, 1]); // Ethernet, IPv4, request
-    f.extend_from_slice(&mac);
-    f.extend_from_slice(&vip.octets());
-    f.extend_from_slice(&[0; 6]);
-    f.extend_from_slice(&vip.octets());
-    f
-}
-
-/// An unsolicited neighbour advertisement (RFC 4861 §7.2.6) for `vip` from `mac`, to the
-/// all-nodes group, with the Override flag, the Router flag when `router` is set, and the
-/// target link-layer address option. Source address is the VIP itself, hop limit 255.
-pub fn na_frame(mac: [u8; 6], vip: Ipv6Addr, router: bool) -> Vec<u8> {
-    // ICMPv6 NA: type, code, checksum, flags(4), target(16), option type 2 len 1 + MAC.
-    let mut icmp = Vec::with_capacity(32);
-    icmp.extend_from_slice(&[136, 0, 0, 0]);
-    let flags: u8 = if router { 0xa0 } else { 0x20 };
-    icmp.extend_from_slice(&[flags, 0, 0, 0]);
-    icmp.extend_from_slice(&vip.octets());
-    icmp.extend_from_slice(&[2, 1]);
-    icmp.extend_from_slice(&mac);
-    let len = icmp.len() as u32;
-    let mut pseudo = Vec::with_capacity(40 + icmp.len());
-    pseudo.extend_from_slice(&vip.octets());
-    pseudo.extend_from_slice(&ALL_NODES.octets());
-    pseudo.extend_from_slice(&len.to_be_bytes());
-    pseudo.extend_from_slice(&[0, 0, 0, 58]);
-    pseudo.extend_from_slice(&icmp);
-    let ck = checksum(&pseudo);
-    if let Some(c) = icmp.get_mut(2..4) {
-        c.copy_from_slice(&ck.to_be_bytes());
-    }
-
-    let mut f = Vec::with_capacity(14 + 40 + icmp.len());
-    f.extend_from_slice(&ALL_NODES_MAC);
-    f.extend_from_slice(&mac);
-    f.extend_from_slice(&ETH_P_IPV6.to_be_bytes());
-    f.extend_from_slice(&[0x60, 0, 0, 0]);
-    f.extend_from_slice(&(icmp.len() as u16).to_be_bytes());
-    f.extend_from_slice(&[58, 255]);
-    f.extend_from_slice(&vip.octets());
-    f.extend_from_slice(&ALL_NODES.octets());
-    f.extend_from_slice(&icmp);
-    f
-}
 
 /// A send-only `AF_PACKET` socket for announcement frames.
 #[derive(Debug)]
@@ -91,22 +38,24 @@ impl Announcer {
         Ok(Announcer { sock })
     }
 
-    /// Sends one gratuitous ARP for `vip` out of `ifindex`.
+    /// Sends one gratuitous ARP request for `vip` out of `ifindex` (the form keepalived sends:
+    /// broadcast, sender = target = the VIP).
     pub fn garp(&self, ifindex: u32, mac: [u8; 6], vip: Ipv4Addr) -> std::io::Result<()> {
-        let f = garp_frame(mac, vip);
-        sys::packet_send(self.sock.as_fd(), ifindex, ETH_P_ARP, BROADCAST_MAC, &f).map(|_| ())
+        let mut f = [0u8; vrrp_proto::announce::GARP_FRAME_LEN];
+        let n = vrrp_proto::garp_frame(vrrp_proto::MacAddr(mac), vip, &mut f)
+            .map_err(std::io::Error::other)?;
+        let frame = f.get(..n).unwrap_or(&f);
+        sys::packet_send(self.sock.as_fd(), ifindex, ETH_P_ARP, BROADCAST_MAC, frame).map(|_| ())
     }
 
-    /// Sends one unsolicited neighbour advertisement for `vip` out of `ifindex`.
-    pub fn unsolicited_na(
-        &self,
-        ifindex: u32,
-        mac: [u8; 6],
-        vip: Ipv6Addr,
-        router: bool,
-    ) -> std::io::Result<()> {
-        let f = na_frame(mac, vip, router);
-        sys::packet_send(self.sock.as_fd(), ifindex, ETH_P_IPV6, ALL_NODES_MAC, &f).map(|_| ())
+    /// Sends one unsolicited neighbour advertisement for `vip` out of `ifindex` (to ff02::1,
+    /// Override flag only, target link-layer address option: what keepalived sends).
+    pub fn unsolicited_na(&self, ifindex: u32, mac: [u8; 6], vip: Ipv6Addr) -> std::io::Result<()> {
+        let mut f = [0u8; vrrp_proto::announce::NA_FRAME_LEN];
+        let n = vrrp_proto::unsolicited_na_frame(vrrp_proto::MacAddr(mac), vip, &mut f)
+            .map_err(std::io::Error::other)?;
+        let frame = f.get(..n).unwrap_or(&f);
+        sys::packet_send(self.sock.as_fd(), ifindex, ETH_P_IPV6, ALL_NODES_MAC, frame).map(|_| ())
     }
 }
 
@@ -142,38 +91,5 @@ impl FrameCapture {
         let mut buf = [0u8; 2048];
         let n = (&self.sock).read(&mut buf).ok()?;
         buf.get(..n).map(<[u8]>::to_vec)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn garp_layout() {
-        let mac = [2, 0, 0, 0, 0, 1];
-        let f = garp_frame(mac, Ipv4Addr::new(192, 0, 2, 100));
-        assert_eq!(f.len(), 42);
-        assert_eq!(&f[12..14], &[0x08, 0x06]);
-        assert_eq!(&f[28..32], &[192, 0, 2, 100]);
-        assert_eq!(&f[38..42], &[192, 0, 2, 100]);
-    }
-
-    #[test]
-    fn na_checksum_verifies() {
-        let mac = [2, 0, 0, 0, 0, 1];
-        let vip: Ipv6Addr = "2001:db8::100".parse().unwrap();
-        let f = na_frame(mac, vip, true);
-        let icmp = &f[54..];
-        let mut pseudo = Vec::new();
-        pseudo.extend_from_slice(&vip.octets());
-        pseudo.extend_from_slice(&ALL_NODES.octets());
-        pseudo.extend_from_slice(&(icmp.len() as u32).to_be_bytes());
-        pseudo.extend_from_slice(&[0, 0, 0, 58]);
-        pseudo.extend_from_slice(icmp);
-        assert_eq!(checksum(&pseudo), 0);
-        assert_eq!(icmp[0], 136);
-        assert_eq!(icmp[4], 0xa0);
-        assert_eq!(f[21], 255, "hop limit");
     }
 }

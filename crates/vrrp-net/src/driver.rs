@@ -882,7 +882,7 @@ impl Core {
         for v in &io.vips {
             let r = match v.addr {
                 IpAddr::V4(a) => self.announcer.garp(v.ifindex, mac, a),
-                IpAddr::V6(a) => self.announcer.unsolicited_na(v.ifindex, mac, a, false),
+                IpAddr::V6(a) => self.announcer.unsolicited_na(v.ifindex, mac, a),
             };
             if let Err(e) = r {
                 tracing::debug!(instance = %io.name, error = %e, "GARP/NA send failed");

@@ -272,7 +272,6 @@ fn netns_garp_and_na_update_neighbour_caches() {
             info.index,
             mac,
             "2001:db8::100".parse::<Ipv6Addr>().unwrap(),
-            false,
         )
         .unwrap();
     })

@@ -862,3 +862,90 @@ fn times_near_the_end_of_the_clock_do_not_overflow() {
     pool.handle_result(t, d.id, Outcome::Down);
     assert_eq!(pool.poll_timeout(), Some(Duration::MAX));
 }
+
+/// Reload carry-over follows the virtual server key and the real server address, not their
+/// positions: state survives reordering, the same address under two keys keeps two states, and
+/// deletions name the virtual server's index in the new configuration.
+#[test]
+fn reload_carries_state_by_key_and_address_across_reordering() {
+    let sorry = SocketAddr::from(([203, 0, 113, 9], 80));
+    let key_b = VirtualServerKey::Addr {
+        protocol: Protocol::Tcp,
+        addr: SocketAddr::from(([198, 51, 100, 2], 80)),
+    };
+    // A: 2 servers, quorum 2, a sorry server. B: the same 3 addresses, under another key.
+    let mut a = vs_with(2, &tcp_checker(0, false));
+    a.quorum = 2;
+    a.sorry_server = Some(sorry);
+    let mut b = vs_with(3, &tcp_checker(0, false));
+    b.key = key_b;
+    let mut pool = Pool::new(
+        vec![a.clone(), b.clone()],
+        1,
+        Duration::ZERO,
+        PoolOptions::default(),
+    );
+    drain(&mut pool);
+    // Only A's rs0 fails: A loses its quorum (the sorry server takes over), B stays whole.
+    let now = pool.poll_timeout().unwrap();
+    while let Some(due) = pool.poll_due(now) {
+        let fails = due.id.vs == 0 && due.id.rs == 0;
+        pool.handle_result(now, due.id, if fails { Outcome::Down } else { Outcome::Up });
+    }
+    drain(&mut pool);
+    assert_eq!(pool.quorum_up(0), Some(false));
+    assert_eq!(pool.sorry_ipvs_weight(0), Some(Some(1)));
+    assert_eq!(pool.ipvs_weight(0, 1), Some(None));
+
+    // B first, its servers reversed; A second. Nothing changes in IPVS.
+    let mut b_rev = b.clone();
+    b_rev.real_servers.reverse();
+    let mut pool = pool.reload(vec![b_rev.clone(), a.clone()], 2, now);
+    assert!(ipvs_ops(&drain(&mut pool)).is_empty());
+    assert_eq!(pool.quorum_up(0), Some(true));
+    assert_eq!(pool.quorum_up(1), Some(false));
+    for ri in 0..3 {
+        assert_eq!(pool.is_alive(0, ri), Some(true));
+        assert_eq!(pool.ipvs_weight(0, ri), Some(Some(1)));
+    }
+    assert_eq!(pool.is_alive(1, 0), Some(false));
+    assert_eq!(pool.is_alive(1, 1), Some(true));
+    assert_eq!(pool.ipvs_weight(1, 1), Some(None));
+    assert_eq!(pool.sorry_ipvs_weight(1), Some(Some(1)));
+    assert_eq!(pool.sorry_ipvs_weight(0), Some(None));
+
+    // Drop B's first server (rs_addr(2) after the reversal): deleted under index 0.
+    let mut b_less = b_rev.clone();
+    b_less.real_servers.remove(0);
+    let mut pool = pool.reload(vec![b_less.clone(), a.clone()], 3, now);
+    assert_eq!(
+        ipvs_ops(&drain(&mut pool)),
+        vec![IpvsOp::DelDest {
+            vs: 0,
+            rs: rs_addr(2)
+        }]
+    );
+
+    // Drop A's sorry server: it is deleted first, then A's alive server comes back (quorum is
+    // still down, but without a sorry server the alive servers serve).
+    let mut a_plain = a.clone();
+    a_plain.sorry_server = None;
+    let mut pool = pool.reload(vec![b_less.clone(), a_plain], 4, now);
+    assert_eq!(
+        ipvs_ops(&drain(&mut pool)),
+        vec![
+            IpvsOp::DelDest { vs: 1, rs: sorry },
+            IpvsOp::AddDest {
+                vs: 1,
+                rs: rs_addr(1),
+                weight: 1
+            }
+        ]
+    );
+    assert_eq!(pool.quorum_up(1), Some(false));
+
+    // A removed altogether: its destinations are the director's to delete, none listed here.
+    let mut pool = pool.reload(vec![b_less], 5, now);
+    assert!(ipvs_ops(&drain(&mut pool)).is_empty());
+    assert_eq!(pool.quorum_up(0), Some(true));
+}

@@ -35,7 +35,7 @@
 
 use crate::config::{CheckerKind, StartupPolicy, VirtualServerConfig, VirtualServerKey};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -277,12 +277,14 @@ impl Pool {
         Self::build(config, seed, now, options, &HashMap::new())
     }
 
+    /// Builds the pool; `carried` is what a reload keeps from the previous pool, by virtual
+    /// server key (one hash lookup per virtual server, then one per real server address).
     fn build(
         config: Vec<VirtualServerConfig>,
         seed: u64,
         now: Duration,
         options: PoolOptions,
-        carried: &HashMap<(VirtualServerKey, SocketAddr), Carried>,
+        carried: &HashMap<VirtualServerKey, CarriedVs>,
     ) -> Self {
         let mut pool = Pool {
             config,
@@ -295,11 +297,22 @@ impl Pool {
             events: VecDeque::new(),
             shut_down: false,
         };
+        let checker_total = pool
+            .config
+            .iter()
+            .flat_map(|v| v.real_servers.iter())
+            .map(|r| r.checkers.len())
+            .sum();
+        pool.ids.reserve(checker_total);
+        pool.heap.reserve(checker_total);
+        let mut old_vss = Vec::with_capacity(pool.config.len());
         for (vi, vs) in pool.config.iter().enumerate() {
-            let mut rs_states = Vec::new();
+            let old_vs = carried.get(&vs.key);
+            old_vss.push(old_vs);
+            let mut rs_states = Vec::with_capacity(vs.real_servers.len());
             for (ri, rs) in vs.real_servers.iter().enumerate() {
-                let old = carried.get(&(vs.key.clone(), rs.addr));
-                let mut checkers = Vec::new();
+                let old = old_vs.and_then(|o| o.rs.get(&rs.addr));
+                let mut checkers = Vec::with_capacity(rs.checkers.len());
                 for (ci, ck) in rs.checkers.iter().enumerate() {
                     let migrated = old.and_then(|o| {
                         o.checkers
@@ -355,10 +368,6 @@ impl Pool {
                     checkers,
                 });
             }
-            let old_vs = carried
-                .iter()
-                .find(|((k, _), _)| *k == vs.key)
-                .map(|(_, c)| c);
             pool.state.push(VsState {
                 quorum_up: false,
                 alive_sum: 0,
@@ -371,18 +380,18 @@ impl Pool {
                 rs: rs_states,
             });
         }
-        for vi in 0..pool.config.len() {
-            pool.init_vs(vi, carried);
+        for (vi, old_vs) in old_vss.into_iter().enumerate() {
+            pool.init_vs(vi, old_vs);
         }
         pool
     }
 
-    /// Computes alive/weight/quorum at startup and syncs IPVS.
-    fn init_vs(&mut self, vi: usize, carried: &HashMap<(VirtualServerKey, SocketAddr), Carried>) {
+    /// Computes alive/weight/quorum at startup (or after a reload, from `old_vs`: what the
+    /// previous pool had for this virtual server's key) and syncs IPVS.
+    fn init_vs(&mut self, vi: usize, old_vs: Option<&CarriedVs>) {
         let Some(vs) = self.config.get(vi) else {
             return;
         };
-        let key = vs.key.clone();
         let n = vs.real_servers.len();
         for ri in 0..n {
             let (alive, weight) = self.compute_rs(vi, ri);
@@ -398,8 +407,8 @@ impl Pool {
                 rs.alive = alive;
                 rs.weight = weight;
             }
-            if carried
-                .get(&(key.clone(), addr))
+            if old_vs
+                .and_then(|o| o.rs.get(&addr))
                 .is_some_and(|old| old.alive && !alive)
             {
                 self.rs_notify(vi, ri, false);
@@ -408,10 +417,7 @@ impl Pool {
         self.recompute_alive_sum(vi);
         let sum = self.alive_sum(vi);
         let (q, h) = self.quorum_params(vi);
-        let was = carried
-            .iter()
-            .find(|((k, _), _)| *k == key)
-            .map(|(_, c)| c.quorum_up);
+        let was = old_vs.map(|c| c.quorum_up);
         let up = match was {
             Some(true) => !(sum == 0 || sum < q.saturating_sub(h)),
             Some(false) => sum >= q + h,
@@ -889,72 +895,91 @@ impl Pool {
     /// table from the old configuration to the new one (removed real servers and virtual servers
     /// are deleted, new ones added as at startup).
     pub fn reload(self, config: Vec<VirtualServerConfig>, seed: u64, now: Duration) -> Pool {
-        let mut carried = HashMap::new();
-        for (vi, vs) in self.config.iter().enumerate() {
-            let Some(vst) = self.state.get(vi) else {
+        // The new configuration by key. A key configured twice resolves to its first virtual
+        // server, as a front-to-back search would.
+        let mut new_index: HashMap<&VirtualServerKey, usize> = HashMap::with_capacity(config.len());
+        for (vi, vs) in config.iter().enumerate() {
+            new_index.entry(&vs.key).or_insert(vi);
+        }
+        let new_rs: HashSet<(usize, SocketAddr)> = config
+            .iter()
+            .enumerate()
+            .flat_map(|(vi, vs)| vs.real_servers.iter().map(move |r| (vi, r.addr)))
+            .collect();
+        // Destinations the table holds that the new configuration drops, as (index in the new
+        // configuration, address). Those of removed virtual servers are not listed: the
+        // director deletes those services, which removes their destinations.
+        let mut removed = Vec::new();
+        for (vs, vst) in self.config.iter().zip(&self.state) {
+            let Some(&new_vi) = new_index.get(&vs.key) else {
                 continue;
             };
-            for (ri, rs) in vs.real_servers.iter().enumerate() {
-                let Some(rst) = vst.rs.get(ri) else { continue };
-                carried.insert(
-                    (vs.key.clone(), rs.addr),
-                    Carried {
+            for (rs, rst) in vs.real_servers.iter().zip(&vst.rs) {
+                if rst.in_ipvs.is_some() && !new_rs.contains(&(new_vi, rs.addr)) {
+                    removed.push((new_vi, rs.addr));
+                }
+            }
+            if let (Some(addr), Some(_)) = (vs.sorry_server, vst.sorry_in_ipvs)
+                && config.get(new_vi).and_then(|n| n.sorry_server) != Some(addr)
+            {
+                removed.push((new_vi, addr));
+            }
+        }
+        // What carries over, moved (not cloned) out of the old pool. A key configured twice
+        // merges as one map keyed by (key, address) would: the later virtual server wins.
+        let mut carried: HashMap<VirtualServerKey, CarriedVs> =
+            HashMap::with_capacity(self.config.len());
+        for (vs, vst) in self.config.into_iter().zip(self.state) {
+            if vs.real_servers.is_empty() || vst.rs.is_empty() {
+                // Nothing of a virtual server without real servers carries over.
+                continue;
+            }
+            let sorry = vs.sorry_server.zip(vst.sorry_in_ipvs);
+            let entry = carried.entry(vs.key).or_insert_with(|| CarriedVs {
+                quorum_up: vst.quorum_up,
+                sorry,
+                rs: HashMap::with_capacity(vs.real_servers.len()),
+            });
+            entry.quorum_up = vst.quorum_up;
+            entry.sorry = sorry;
+            for (rs, rst) in vs.real_servers.into_iter().zip(vst.rs) {
+                entry.rs.insert(
+                    rs.addr,
+                    CarriedRs {
                         alive: rst.alive,
                         in_ipvs: rst.in_ipvs,
-                        quorum_up: vst.quorum_up,
-                        sorry: vs.sorry_server.zip(vst.sorry_in_ipvs),
-                        checkers: rs
-                            .checkers
-                            .iter()
-                            .cloned()
-                            .zip(rst.checkers.iter().copied())
-                            .collect(),
+                        checkers: rs.checkers.into_iter().zip(rst.checkers).collect(),
                     },
                 );
             }
         }
-        let mut removed = Vec::new();
-        for (vi, vs) in self.config.iter().enumerate() {
-            let new_vs = config.iter().find(|n| n.key == vs.key);
-            let Some(vst) = self.state.get(vi) else {
-                continue;
-            };
-            for (ri, rs) in vs.real_servers.iter().enumerate() {
-                let kept = new_vs.is_some_and(|n| n.real_servers.iter().any(|r| r.addr == rs.addr));
-                if !kept && vst.rs.get(ri).is_some_and(|r| r.in_ipvs.is_some()) {
-                    removed.push((vs.key.clone(), rs.addr));
-                }
-            }
-            if let (Some(addr), Some(_)) = (vs.sorry_server, vst.sorry_in_ipvs) {
-                let kept = new_vs.is_some_and(|n| n.sorry_server == Some(addr));
-                if !kept {
-                    removed.push((vs.key.clone(), addr));
-                }
-            }
-        }
         let mut pool = Pool::build(config, seed, now, self.options, &carried);
-        // Deletions first. Destinations of removed virtual servers are not listed: the director
-        // deletes those services, which removes their destinations.
-        let mut dels: VecDeque<Event> = VecDeque::new();
-        for (key, addr) in removed {
-            if let Some(vi) = pool.config.iter().position(|v| v.key == key) {
-                dels.push_back(Event::Ipvs(IpvsOp::DelDest { vs: vi, rs: addr }));
-            }
-        }
+        // Deletions first.
+        let mut dels: VecDeque<Event> = removed
+            .into_iter()
+            .map(|(vi, addr)| Event::Ipvs(IpvsOp::DelDest { vs: vi, rs: addr }))
+            .collect();
         dels.extend(pool.events.drain(..));
         pool.events = dels;
         pool
     }
 }
 
-/// What a reload carries over for one real server.
+/// What a reload carries over for one virtual server key.
 #[derive(Debug, Clone)]
-struct Carried {
-    alive: bool,
-    in_ipvs: Option<u32>,
+struct CarriedVs {
     quorum_up: bool,
     /// The sorry server and what IPVS held for it.
     sorry: Option<(SocketAddr, u32)>,
+    /// By real server address.
+    rs: HashMap<SocketAddr, CarriedRs>,
+}
+
+/// What a reload carries over for one real server.
+#[derive(Debug, Clone)]
+struct CarriedRs {
+    alive: bool,
+    in_ipvs: Option<u32>,
     checkers: Vec<(crate::config::CheckerConfig, CheckerState)>,
 }
 

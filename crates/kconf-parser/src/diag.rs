@@ -108,6 +108,31 @@ pub struct SourceFile {
     line_starts: Vec<usize>,
 }
 
+/// Appends the offset after every `\n` in `b` to `out`, eight bytes at a time.
+fn newlines(b: &[u8], out: &mut Vec<usize>) {
+    const LO: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const NL: u64 = 0x0a0a_0a0a_0a0a_0a0a;
+    let mut chunks = b.chunks_exact(8);
+    let mut base = 0;
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let v = u64::from_le_bytes(w) ^ NL;
+        // High bit set exactly in the bytes of `v` that are zero (no false positives).
+        let mut m = !(((v & LO).wrapping_add(LO)) | v | LO);
+        while m != 0 {
+            out.push(base + (m.trailing_zeros() / 8) as usize + 1);
+            m &= m - 1;
+        }
+        base += 8;
+    }
+    for (i, c) in chunks.remainder().iter().enumerate() {
+        if *c == b'\n' {
+            out.push(base + i + 1);
+        }
+    }
+}
+
 /// Every file read while parsing, for rendering diagnostics.
 #[derive(Debug, Clone, Default)]
 pub struct SourceMap {
@@ -126,18 +151,36 @@ impl SourceMap {
     /// Adds a file and returns its index.
     pub(crate) fn add(&mut self, path: Arc<str>, text: Arc<str>) -> u32 {
         let mut line_starts = vec![0];
-        line_starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        newlines(text.as_bytes(), &mut line_starts);
         self.files.push(SourceFile {
             path,
             text,
             line_starts,
         });
         u32::try_from(self.files.len() - 1).unwrap_or(u32::MAX)
+    }
+
+    /// Number of lines of file `file` as `str::split('\n')` counts them (a trailing newline
+    /// ends with an empty line).
+    pub(crate) fn line_count(&self, file: u32) -> usize {
+        self.files
+            .get(file as usize)
+            .map_or(0, |f| f.line_starts.len())
+    }
+
+    /// Byte range of 0-based line `i` of file `file`, without its `\n`.
+    pub(crate) fn line_range(&self, file: u32, i: usize) -> (usize, usize) {
+        match self.files.get(file as usize) {
+            Some(f) => {
+                let start = f.line_starts.get(i).copied().unwrap_or(f.text.len());
+                let end = f
+                    .line_starts
+                    .get(i + 1)
+                    .map_or(f.text.len(), |next| next - 1);
+                (start, end)
+            }
+            None => (0, 0),
+        }
     }
 
     /// The files, in the order they were read.

@@ -20,6 +20,47 @@ struct Inherit {
     virtualhost: Option<String>,
 }
 
+/// A fast non-cryptographic hasher (the FxHash mix) for small internal sets keyed by parsed
+/// values; SipHash's flooding resistance is not needed for a config's own addresses.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(b));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(u64::from(i));
+    }
+
+    fn write_u16(&mut self, i: u16) {
+        self.write_u64(u64::from(i));
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
+
 pub(crate) struct Lower<'a> {
     sm: &'a SourceMap,
     diags: &'a mut Vec<Diagnostic>,
@@ -2220,7 +2261,7 @@ impl<'a> Lower<'a> {
             VsTarget::Address { port, .. } => port,
             _ => None,
         };
-        let mut seen = std::collections::HashSet::new();
+        let mut seen: std::collections::HashSet<_, FxBuild> = std::collections::HashSet::default();
         for c in children.iter().filter(|c| c.keyword() == "real_server") {
             if let Some(rs) = self.real_server(c, &v, &inh, vs_port, is_fwmark) {
                 if !seen.insert((rs.address, rs.port)) {

@@ -63,6 +63,48 @@ pub(crate) struct Pre<'a> {
     pub(crate) record: Option<Vec<(String, Loc)>>,
 }
 
+/// Whitespace as `char::is_whitespace` sees it, for ASCII bytes.
+fn is_ascii_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// `str::trim_start` with an ASCII fast path (same result: non-ASCII falls back to it).
+pub(crate) fn trim_start_ws(s: &str) -> &str {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() && is_ascii_ws(b[i]) {
+        i += 1;
+    }
+    match b.get(i) {
+        Some(c) if *c >= 0x80 => s[i..].trim_start(),
+        _ => &s[i..],
+    }
+}
+
+/// `str::trim_end` with an ASCII fast path (same result: non-ASCII falls back to it).
+pub(crate) fn trim_end_ws(s: &str) -> &str {
+    let b = s.as_bytes();
+    let mut j = b.len();
+    while j > 0 && is_ascii_ws(b[j - 1]) {
+        j -= 1;
+    }
+    if j > 0 && b[j - 1] >= 0x80 {
+        s[..j].trim_end()
+    } else {
+        &s[..j]
+    }
+}
+
+/// The bytes [`decomment`] looks at; everything else is skipped with one table lookup.
+static DECOMMENT_SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'"' as usize] = true;
+    t[b'#' as usize] = true;
+    t[b'!' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
 /// Removes comments (outside double quotes), `\#`/`\!` escapes and surrounding whitespace,
 /// including whitespace before a trailing `\`. Returns the text, its byte offset in `raw`,
 /// whether it is a verbatim slice, and the offset of an unterminated quote.
@@ -74,6 +116,10 @@ fn decomment(raw: &str) -> (Cow<'_, str>, usize, bool, Option<usize>) {
     let mut escapes = false;
     let mut i = 0;
     while i < b.len() {
+        if !DECOMMENT_SPECIAL[usize::from(b[i])] {
+            i += 1;
+            continue;
+        }
         match b[i] {
             b'"' => {
                 in_q = !in_q;
@@ -93,9 +139,9 @@ fn decomment(raw: &str) -> (Cow<'_, str>, usize, bool, Option<usize>) {
     }
     let unterminated = in_q.then_some(q_start);
     let body = &raw[..end];
-    let trimmed_start = body.trim_start();
+    let trimmed_start = trim_start_ws(body);
     let start = body.len() - trimmed_start.len();
-    let t = trimmed_start.trim_end();
+    let t = trim_end_ws(trimmed_start);
     let mut verbatim = true;
     let mut out: Cow<'_, str> = if escapes {
         verbatim = false;
@@ -160,6 +206,9 @@ fn parse_definition(text: &str) -> Option<(&str, &str)> {
 
 /// `include*` directive: flags, argument and the argument's offset.
 fn include_directive(text: &str, default: IncludeFlags) -> Option<(IncludeFlags, &str, usize)> {
+    if !text.starts_with("include") {
+        return None;
+    }
     let kw_end = text.find(|c: char| c.is_ascii_whitespace())?;
     let no = IncludeFlags::default();
     let flags = match &text[..kw_end] {
@@ -487,10 +536,17 @@ impl<'a> Pre<'a> {
             text
         };
         let saved = self.include_default;
-        for (i, raw) in text.split('\n').enumerate() {
+        // One scan of the file instead of one per line.
+        let has_nul = text.contains('\0');
+        // The source map already found the line starts (the U+00A0 replacement above keeps
+        // byte offsets), so lines are sliced from them instead of searching for `\n` again.
+        let n_lines = self.sm.line_count(file);
+        for i in 0..n_lines {
             if self.aborted {
                 break;
             }
+            let (start, end) = self.sm.line_range(file, i);
+            let raw = text.get(start..end).unwrap_or("");
             let raw = raw.strip_suffix('\r').unwrap_or(raw);
             let loc = Loc {
                 file,
@@ -510,7 +566,7 @@ impl<'a> Pre<'a> {
                 );
                 continue;
             }
-            if raw.contains('\0') {
+            if has_nul && raw.contains('\0') {
                 self.diag(
                     Severity::Error,
                     DiagKind::Syntax,
@@ -745,7 +801,7 @@ impl<'a> Pre<'a> {
             return;
         }
         // 9. Substitution.
-        if text.contains('$')
+        if text.bytes().any(|c| c == b'$')
             && let Some(expanded) = self.substitute(text, loc)
         {
             if expanded.contains('\n') {
@@ -1078,9 +1134,9 @@ impl<'a> Pre<'a> {
 
     fn piece(&mut self, text: &str, start: usize, end: usize, loc: Loc, verbatim: bool) {
         let raw = &text[start..end];
-        let t = raw.trim_start();
+        let t = trim_start_ws(raw);
         let off = start + (raw.len() - t.len());
-        let t = t.trim_end();
+        let t = trim_end_ws(t);
         if t.is_empty() {
             return;
         }

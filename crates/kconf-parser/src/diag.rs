@@ -183,6 +183,13 @@ impl SourceMap {
         }
     }
 
+    /// The text of `loc`'s file and the byte offset of `loc` in it.
+    pub(crate) fn line_text_at(&self, loc: Loc) -> Option<(&Arc<str>, usize)> {
+        let f = self.files.get(loc.file as usize)?;
+        let start = *f.line_starts.get(loc.line.checked_sub(1)? as usize)?;
+        Some((&f.text, start.checked_add(loc.col as usize)?))
+    }
+
     /// The files, in the order they were read.
     pub fn files(&self) -> &[SourceFile] {
         &self.files

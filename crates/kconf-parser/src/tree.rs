@@ -1,12 +1,62 @@
 //! Logical lines into a tree of `keyword args… [{ … }]` nodes, and word splitting.
 
 use crate::diag::{DiagKind, Diagnostic, Loc, Severity, SourceMap};
+use std::ops::Deref;
+use std::sync::Arc;
+
+/// A node's text: a range of a shared buffer. For text copied verbatim from a file the buffer
+/// is the file's own text (no allocation per line); expanded text gets a buffer of its own.
+#[derive(Clone)]
+pub(crate) struct NodeText {
+    buf: Arc<str>,
+    start: u32,
+    end: u32,
+}
+
+impl NodeText {
+    fn owned(text: &str) -> NodeText {
+        NodeText {
+            buf: Arc::from(text),
+            start: 0,
+            end: u32::try_from(text.len()).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// `text` as a range of `buf` when it is found at byte offset `at`.
+    fn shared(buf: &Arc<str>, at: usize, text: &str) -> Option<NodeText> {
+        let end = at.checked_add(text.len())?;
+        if buf.get(at..end) != Some(text) {
+            return None;
+        }
+        Some(NodeText {
+            buf: Arc::clone(buf),
+            start: u32::try_from(at).ok()?,
+            end: u32::try_from(end).ok()?,
+        })
+    }
+}
+
+impl Deref for NodeText {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.buf
+            .get(self.start as usize..self.end as usize)
+            .unwrap_or("")
+    }
+}
+
+impl std::fmt::Debug for NodeText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
+}
 
 /// One logical line and its block.
 #[derive(Debug, Clone)]
 pub(crate) struct Node {
     /// The logical line, braces removed.
-    pub(crate) text: Box<str>,
+    pub(crate) text: NodeText,
     /// Where the text starts.
     pub(crate) loc: Loc,
     /// The text is a verbatim slice of the physical line at `loc` (so word columns are exact).
@@ -87,6 +137,12 @@ impl Node {
 
     /// A node for a logical line.
     pub(crate) fn new(text: &str, loc: Loc, verbatim: bool) -> Node {
+        Node::with_text(NodeText::owned(text), loc, verbatim)
+    }
+
+    /// A node for a logical line whose text is already in `text`.
+    fn with_text(node_text: NodeText, loc: Loc, verbatim: bool) -> Node {
+        let text: &str = &node_text;
         let kw = Words {
             text,
             i: 0,
@@ -97,7 +153,7 @@ impl Node {
             (w.off, w.off + u32::try_from(w.s.len()).unwrap_or(0))
         });
         Node {
-            text: text.into(),
+            text: node_text,
             loc,
             verbatim,
             children: None,
@@ -229,7 +285,15 @@ impl TreeBuilder {
             }
             _ => {
                 if let Some(level) = self.levels.last_mut() {
-                    level.push(Node::new(text, loc, verbatim));
+                    // Verbatim text is a slice of its file: share the file's buffer.
+                    let shared = if verbatim {
+                        sm.line_text_at(loc)
+                            .and_then(|(buf, at)| NodeText::shared(buf, at, text))
+                    } else {
+                        None
+                    };
+                    let node_text = shared.unwrap_or_else(|| NodeText::owned(text));
+                    level.push(Node::with_text(node_text, loc, verbatim));
                 }
             }
         }

@@ -901,11 +901,6 @@ impl Pool {
         for (vi, vs) in config.iter().enumerate() {
             new_index.entry(&vs.key).or_insert(vi);
         }
-        let new_rs: HashSet<(usize, SocketAddr)> = config
-            .iter()
-            .enumerate()
-            .flat_map(|(vi, vs)| vs.real_servers.iter().map(move |r| (vi, r.addr)))
-            .collect();
         // Destinations the table holds that the new configuration drops, as (index in the new
         // configuration, address). Those of removed virtual servers are not listed: the
         // director deletes those services, which removes their destinations.
@@ -914,8 +909,19 @@ impl Pool {
             let Some(&new_vi) = new_index.get(&vs.key) else {
                 continue;
             };
-            for (rs, rst) in vs.real_servers.iter().zip(&vst.rs) {
-                if rst.in_ipvs.is_some() && !new_rs.contains(&(new_vi, rs.addr)) {
+            let new_servers = config
+                .get(new_vi)
+                .map(|n| n.real_servers.as_slice())
+                .unwrap_or_default();
+            // The new virtual server's addresses, built only if a server moved.
+            let mut new_addrs: Option<HashSet<SocketAddr>> = None;
+            for (ri, (rs, rst)) in vs.real_servers.iter().zip(&vst.rs).enumerate() {
+                if rst.in_ipvs.is_none() || new_servers.get(ri).is_some_and(|r| r.addr == rs.addr) {
+                    continue;
+                }
+                let addrs =
+                    new_addrs.get_or_insert_with(|| new_servers.iter().map(|r| r.addr).collect());
+                if !addrs.contains(&rs.addr) {
                     removed.push((new_vi, rs.addr));
                 }
             }

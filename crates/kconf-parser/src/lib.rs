@@ -48,6 +48,7 @@ pub use fs::{FileSystem, MemFs, RealFs};
 pub use model::Config;
 
 use std::path::Path;
+use std::sync::Arc;
 
 /// Parser options.
 #[derive(Debug, Clone)]
@@ -149,7 +150,7 @@ pub fn parse_file_with(fs: &dyn FileSystem, path: &Path, opts: &Options) -> Resu
         Some(_) => {}
     }
     let text = fs.read_to_string(path).map_err(|e| err(e.to_string()))?;
-    Ok(run(fs, path, text, opts))
+    Ok(run(fs, path, Arc::from(text), opts))
 }
 
 /// Parses text as if it were the file `/etc/keepalived/keepalived.conf`; includes find nothing.
@@ -164,7 +165,7 @@ pub fn parse_str(text: &str, opts: &Options) -> Parsed {
 
 /// Parses text as if it were the file `path`, reading includes through `fs`.
 pub fn parse_str_with(fs: &dyn FileSystem, path: &Path, text: &str, opts: &Options) -> Parsed {
-    run(fs, path, text.to_owned(), opts)
+    run(fs, path, Arc::from(text), opts)
 }
 
 /// One logical line after preprocessing (comments, includes, conditionals, definitions,
@@ -191,7 +192,7 @@ pub fn preprocess_str_with(
 ) -> (Vec<LogicalLine>, Vec<Diagnostic>) {
     let mut pre = pre::Pre::new(fs, opts);
     pre.record = Some(Vec::new());
-    pre.run(path, text.to_owned());
+    pre.run(path, Arc::from(text));
     let recorded = pre.record.take().unwrap_or_default();
     let lines = recorded
         .into_iter()
@@ -215,7 +216,7 @@ pub fn preprocess_str_with(
     (lines, pre.diags)
 }
 
-fn run(fs: &dyn FileSystem, path: &Path, text: String, opts: &Options) -> Parsed {
+fn run(fs: &dyn FileSystem, path: &Path, text: Arc<str>, opts: &Options) -> Parsed {
     let mut pre = pre::Pre::new(fs, opts);
     pre.run(path, text);
     let logical_lines = pre.tree.lines;

@@ -72,6 +72,12 @@ fn is_ascii_ws(b: u8) -> bool {
 pub(crate) fn trim_start_ws(s: &str) -> &str {
     let b = s.as_bytes();
     let mut i = 0;
+    // Indentation: eight spaces at a time.
+    while let Some(w) = b.get(i..i + 8)
+        && w == b"        "
+    {
+        i += 8;
+    }
     while i < b.len() && is_ascii_ws(b[i]) {
         i += 1;
     }
@@ -102,6 +108,15 @@ static DECOMMENT_SPECIAL: [bool; 256] = {
     t[b'#' as usize] = true;
     t[b'!' as usize] = true;
     t[b'\\' as usize] = true;
+    t
+};
+
+/// The bytes [`Pre::emit`] looks at.
+static EMIT_SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'"' as usize] = true;
+    t[b'{' as usize] = true;
+    t[b'}' as usize] = true;
     t
 };
 
@@ -479,7 +494,7 @@ impl<'a> Pre<'a> {
     }
 
     /// Processes a whole file's text.
-    pub(crate) fn run(&mut self, path: &Path, text: String) {
+    pub(crate) fn run(&mut self, path: &Path, text: Arc<str>) {
         let abs = self.abs(&path.to_string_lossy());
         self.process_file(&abs, text);
         if let Some((name, _)) = self.multiline.take() {
@@ -498,8 +513,7 @@ impl<'a> Pre<'a> {
         }
     }
 
-    fn process_file(&mut self, abs: &Path, text: String) {
-        let text: Arc<str> = Arc::from(text);
+    fn process_file(&mut self, abs: &Path, text: Arc<str>) {
         let file = self
             .sm
             .add(Arc::from(abs.to_string_lossy().as_ref()), text.clone());
@@ -709,7 +723,7 @@ impl<'a> Pre<'a> {
                     );
                 }
                 _ => match self.fs.read_to_string(&f) {
-                    Ok(text) => self.process_file(&f, text),
+                    Ok(text) => self.process_file(&f, Arc::from(text)),
                     Err(e) => {
                         if flags.read {
                             self.diag(
@@ -1119,6 +1133,9 @@ impl<'a> Pre<'a> {
         let mut in_q = false;
         let mut start = 0;
         for (i, c) in b.iter().enumerate() {
+            if !EMIT_SPECIAL[usize::from(*c)] {
+                continue;
+            }
             match c {
                 b'"' => in_q = !in_q,
                 b'{' | b'}' if !in_q => {

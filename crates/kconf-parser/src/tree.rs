@@ -85,6 +85,18 @@ pub(crate) fn split_words(text: &str, single_quotes: bool) -> Vec<Word<'_>> {
     .collect()
 }
 
+/// Word separators: ASCII whitespace (`u8::is_ascii_whitespace`) and vertical tab.
+static WORD_SEP: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        t[i] = c.is_ascii_whitespace() || c == 0x0b;
+        i += 1;
+    }
+    t
+};
+
 /// The iterator behind [`split_words`] (no allocation); offsets are relative to `text`.
 pub(crate) struct Words<'a> {
     text: &'a str,
@@ -100,7 +112,7 @@ impl<'a> Iterator for Words<'a> {
         let b = text.as_bytes();
         while self.i < b.len() {
             let c = b[self.i];
-            if c.is_ascii_whitespace() || c == 0x0b {
+            if WORD_SEP[usize::from(c)] {
                 self.i += 1;
                 continue;
             }
@@ -117,7 +129,7 @@ impl<'a> Iterator for Words<'a> {
                 });
             }
             let start = self.i;
-            while self.i < b.len() && !(b[self.i].is_ascii_whitespace() || b[self.i] == 0x0b) {
+            while self.i < b.len() && !WORD_SEP[usize::from(b[self.i])] {
                 self.i += 1;
             }
             return Some(Word {

@@ -373,6 +373,23 @@ pub(crate) const RS: &[&str] = &[
 /// `real_server` keywords accepted but not supported yet.
 pub(crate) const RS_UNSUPPORTED: &[&str] = &["snmp_name"];
 
+/// `CHECKERS.contains(&k)` as one `match` (checked against the table in a test).
+pub(crate) fn is_checker(k: &str) -> bool {
+    matches!(
+        k,
+        "TCP_CHECK"
+            | "HTTP_GET"
+            | "SSL_GET"
+            | "MISC_CHECK"
+            | "SMTP_CHECK"
+            | "DNS_CHECK"
+            | "UDP_CHECK"
+            | "PING_CHECK"
+            | "FILE_CHECK"
+            | "BFD_CHECK"
+    )
+}
+
 /// Checker blocks.
 pub(crate) const CHECKERS: &[&str] = &[
     "TCP_CHECK",
@@ -470,3 +487,23 @@ pub(crate) const BFD_CHECK: &[&str] = &["name", "alpha"];
 
 /// `SSL` keywords.
 pub(crate) const SSL: &[&str] = &["password", "ca", "certificate", "key"];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn is_checker_matches_the_table() {
+        for k in super::CHECKERS {
+            assert!(super::is_checker(k), "{k}");
+        }
+        for k in [
+            "",
+            "TCP",
+            "tcp_check",
+            "TCP_CHECKX",
+            "real_server",
+            "weight",
+        ] {
+            assert!(!super::is_checker(k), "{k}");
+        }
+    }
+}

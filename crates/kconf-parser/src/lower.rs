@@ -2296,7 +2296,9 @@ impl<'a> Lower<'a> {
         vs_port: Option<u16>,
         fwmark: bool,
     ) -> Option<RealServer> {
-        let a = args(n);
+        // Only the address and port are looked at: no vector for the words.
+        let (words, count) = n.first_args::<2>();
+        let a = &words[..count];
         let Some(addr) = a.first().and_then(|w| self.ip_word(n, *w)) else {
             self.d(
                 Severity::Error,
@@ -2330,10 +2332,7 @@ impl<'a> Lower<'a> {
         };
         let mut inh = vs_inh.clone();
         let children = n.children.as_deref().unwrap_or(&[]);
-        for c in children
-            .iter()
-            .filter(|c| !kw::CHECKERS.contains(&c.keyword()))
-        {
+        for c in children.iter().filter(|c| !kw::is_checker(c.keyword())) {
             if self.inherit_kw(c, &mut inh) {
                 continue;
             }
@@ -2377,10 +2376,7 @@ impl<'a> Lower<'a> {
             port = vs_port;
         }
         rs.port = port;
-        for c in children
-            .iter()
-            .filter(|c| kw::CHECKERS.contains(&c.keyword()))
-        {
+        for c in children.iter().filter(|c| kw::is_checker(c.keyword())) {
             if let Some(ch) = self.checker(c, &inh) {
                 rs.checkers.push(ch);
             }

@@ -200,6 +200,23 @@ impl Node {
         .next()
     }
 
+    /// Up to `N` words after the keyword and how many there are, without allocating
+    /// (`&words[..count]` is a prefix of [`Node::args`]).
+    pub(crate) fn first_args<const N: usize>(&self) -> ([Word<'_>; N], usize) {
+        let mut out = [Word { s: "", off: 0 }; N];
+        let mut count = 0;
+        let words = Words {
+            text: &self.text,
+            i: self.args_start(),
+            single_quotes: false,
+        };
+        for (slot, w) in out.iter_mut().zip(words) {
+            *slot = w;
+            count += 1;
+        }
+        (out, count)
+    }
+
     /// The words after the keyword (offsets relative to the whole text).
     pub(crate) fn args(&self) -> Vec<Word<'_>> {
         Words {

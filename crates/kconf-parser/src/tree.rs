@@ -110,14 +110,16 @@ impl<'a> Iterator for Words<'a> {
     fn next(&mut self) -> Option<Word<'a>> {
         let text = self.text;
         let b = text.as_bytes();
-        while self.i < b.len() {
-            let c = b[self.i];
+        // A local index (not the field) keeps the scanning loops in registers.
+        let mut i = self.i;
+        while i < b.len() {
+            let c = b[i];
             if WORD_SEP[usize::from(c)] {
-                self.i += 1;
+                i += 1;
                 continue;
             }
             if c == b'"' || (self.single_quotes && c == b'\'') {
-                let start = self.i + 1;
+                let start = i + 1;
                 let end = text
                     .get(start..)
                     .and_then(|r| r.find(c as char))
@@ -128,15 +130,17 @@ impl<'a> Iterator for Words<'a> {
                     off: u32::try_from(start).unwrap_or(u32::MAX),
                 });
             }
-            let start = self.i;
-            while self.i < b.len() && !WORD_SEP[usize::from(b[self.i])] {
-                self.i += 1;
+            let start = i;
+            while i < b.len() && !WORD_SEP[usize::from(b[i])] {
+                i += 1;
             }
+            self.i = i;
             return Some(Word {
-                s: text.get(start..self.i).unwrap_or(""),
+                s: text.get(start..i).unwrap_or(""),
                 off: u32::try_from(start).unwrap_or(u32::MAX),
             });
         }
+        self.i = i;
         None
     }
 }

@@ -6,7 +6,7 @@
 use crate::Options;
 use crate::diag::{DiagKind, Diagnostic, Loc, Severity, SourceMap};
 use crate::fs::{FileSystem, normalize};
-use crate::tree::TreeBuilder;
+use crate::tree::{TreeBuilder, has_byte, word_at};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -111,15 +111,6 @@ static DECOMMENT_SPECIAL: [bool; 256] = {
     t
 };
 
-/// The bytes [`Pre::emit`] looks at.
-static EMIT_SPECIAL: [bool; 256] = {
-    let mut t = [false; 256];
-    t[b'"' as usize] = true;
-    t[b'{' as usize] = true;
-    t[b'}' as usize] = true;
-    t
-};
-
 /// Removes comments (outside double quotes), `\#`/`\!` escapes and surrounding whitespace,
 /// including whitespace before a trailing `\`. Returns the text, its byte offset in `raw`,
 /// whether it is a verbatim slice, and the offset of an unterminated quote.
@@ -131,6 +122,12 @@ fn decomment(raw: &str) -> (Cow<'_, str>, usize, bool, Option<usize>) {
     let mut escapes = false;
     let mut i = 0;
     while i < b.len() {
+        if let Some(w) = word_at(b, i)
+            && (has_byte(w, b'"') | has_byte(w, b'#') | has_byte(w, b'!') | has_byte(w, b'\\')) == 0
+        {
+            i += 8;
+            continue;
+        }
         if !DECOMMENT_SPECIAL[usize::from(b[i])] {
             i += 1;
             continue;
@@ -1132,11 +1129,15 @@ impl<'a> Pre<'a> {
         let b = text.as_bytes();
         let mut in_q = false;
         let mut start = 0;
-        for (i, c) in b.iter().enumerate() {
-            if !EMIT_SPECIAL[usize::from(*c)] {
+        let mut i = 0;
+        while i < b.len() {
+            if let Some(w) = word_at(b, i)
+                && (has_byte(w, b'"') | has_byte(w, b'{') | has_byte(w, b'}')) == 0
+            {
+                i += 8;
                 continue;
             }
-            match c {
+            match b[i] {
                 b'"' => in_q = !in_q,
                 b'{' | b'}' if !in_q => {
                     self.piece(text, start, i, loc, verbatim);
@@ -1145,6 +1146,7 @@ impl<'a> Pre<'a> {
                 }
                 _ => {}
             }
+            i += 1;
         }
         self.piece(text, start, b.len(), loc, verbatim);
     }

@@ -85,6 +85,33 @@ pub(crate) fn split_words(text: &str, single_quotes: bool) -> Vec<Word<'_>> {
     .collect()
 }
 
+/// `0x01` in every byte of a `u64`.
+const LO: u64 = 0x0101_0101_0101_0101;
+
+/// `c` in every byte of a `u64`.
+pub(crate) fn splat(c: u8) -> u64 {
+    LO * u64::from(c)
+}
+
+/// The eight bytes at `i` as a little-endian `u64`, if there are eight.
+pub(crate) fn word_at(b: &[u8], i: usize) -> Option<u64> {
+    let chunk = b.get(i..i.checked_add(8)?)?;
+    let mut w = [0u8; 8];
+    w.copy_from_slice(chunk);
+    Some(u64::from_le_bytes(w))
+}
+
+/// Nonzero exactly when some byte of `v` is below `n` (`n` <= 128): scanners use it to skip
+/// eight ordinary bytes at a time.
+pub(crate) fn bytes_below(v: u64, n: u8) -> u64 {
+    v.wrapping_sub(splat(n)) & !v & (LO << 7)
+}
+
+/// Nonzero exactly when some byte of `v` equals `c`.
+pub(crate) fn has_byte(v: u64, c: u8) -> u64 {
+    bytes_below(v ^ splat(c), 1)
+}
+
 /// Word separators: ASCII whitespace (`u8::is_ascii_whitespace`) and vertical tab.
 static WORD_SEP: [bool; 256] = {
     let mut t = [false; 256];
@@ -131,6 +158,12 @@ impl<'a> Iterator for Words<'a> {
                 });
             }
             let start = i;
+            // Separators are all below 0x21: skip eight bytes at a time while none is.
+            while let Some(w) = word_at(b, i)
+                && bytes_below(w, 0x21) == 0
+            {
+                i += 8;
+            }
             while i < b.len() && !WORD_SEP[usize::from(b[i])] {
                 i += 1;
             }
@@ -367,5 +400,43 @@ impl TreeBuilder {
             }
         }
         self.levels.pop().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_scans_agree_with_byte_loops() {
+        // Every byte value at every position, over a background of ordinary and high bytes.
+        for bg in [b'a', b' ', 0xc3, 0x7f, 0x21] {
+            for pos in 0..8 {
+                for c in 0..=255u8 {
+                    let mut bytes = [bg; 8];
+                    bytes[pos] = c;
+                    let v = u64::from_le_bytes(bytes);
+                    assert_eq!(bytes_below(v, 0x21) != 0, bytes.iter().any(|b| *b < 0x21));
+                    for t in [b'"', b'#', b'!', b'\\', b'{', b'}'] {
+                        assert_eq!(has_byte(v, t) != 0, bytes.contains(&t));
+                    }
+                }
+            }
+        }
+        assert_eq!(word_at(b"1234567", 0), None);
+        assert_eq!(
+            word_at(b"12345678", 0),
+            Some(u64::from_le_bytes(*b"12345678"))
+        );
+    }
+
+    #[test]
+    fn words_split_like_before() {
+        let t = "  kw\t\"a b\"  x\u{b}y longer_word_than_eight_bytes\u{c}z ";
+        let w: Vec<&str> = split_words(t, false).iter().map(|w| w.s).collect();
+        assert_eq!(
+            w,
+            ["kw", "a b", "x", "y", "longer_word_than_eight_bytes", "z"]
+        );
     }
 }

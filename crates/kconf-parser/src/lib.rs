@@ -36,6 +36,7 @@
 
 pub mod diag;
 pub mod fs;
+mod hash;
 mod keywords;
 mod lower;
 pub mod model;

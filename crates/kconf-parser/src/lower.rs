@@ -2,6 +2,7 @@
 //! defaults, ranges, derived values, aliases and warn-and-continue error model.
 
 use crate::diag::{DiagKind, Diagnostic, Severity, SourceMap};
+use crate::hash::FxBuild;
 use crate::keywords as kw;
 use crate::model::*;
 use crate::tree::{Node, Word, split_words};
@@ -19,47 +20,6 @@ struct Inherit {
     alpha: Option<bool>,
     virtualhost: Option<String>,
 }
-
-/// A fast non-cryptographic hasher (the FxHash mix) for small internal sets keyed by parsed
-/// values; SipHash's flooding resistance is not needed for a config's own addresses.
-#[derive(Default, Clone, Copy)]
-struct FxHasher(u64);
-
-impl std::hash::Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(b));
-        }
-    }
-
-    fn write_u8(&mut self, i: u8) {
-        self.write_u64(u64::from(i));
-    }
-
-    fn write_u16(&mut self, i: u16) {
-        self.write_u64(u64::from(i));
-    }
-
-    fn write_u32(&mut self, i: u32) {
-        self.write_u64(u64::from(i));
-    }
-
-    fn write_u64(&mut self, i: u64) {
-        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn write_usize(&mut self, i: usize) {
-        self.write_u64(i as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
 
 pub(crate) struct Lower<'a> {
     sm: &'a SourceMap,

@@ -6,6 +6,7 @@
 use crate::Options;
 use crate::diag::{DiagKind, Diagnostic, Loc, Severity, SourceMap};
 use crate::fs::{FileSystem, normalize};
+use crate::hash::FxBuild;
 use crate::tree::{TreeBuilder, has_byte, word_at};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -49,7 +50,7 @@ pub(crate) struct Pre<'a> {
     pub(crate) sm: SourceMap,
     pub(crate) diags: Vec<Diagnostic>,
     pub(crate) tree: TreeBuilder,
-    defs: HashMap<String, String>,
+    defs: HashMap<String, String, FxBuild>,
     config_id: String,
     rng: u64,
     include_default: IncludeFlags,
@@ -457,7 +458,7 @@ impl<'a> Pre<'a> {
             sm: SourceMap::default(),
             diags: Vec::new(),
             tree: TreeBuilder::new(),
-            defs: HashMap::new(),
+            defs: HashMap::default(),
             config_id,
             rng: opts.random_seed.unwrap_or(0x5eed_cafe_f00d),
             include_default: IncludeFlags::default(),
@@ -963,7 +964,9 @@ impl<'a> Pre<'a> {
                 return Some(String::new());
             }
         }
-        if cur.contains("${_HASH}") || cur.contains("${_BANG}") {
+        // Most expanded lines have no `$` left: skip the two substring searches then.
+        if cur.as_bytes().contains(&b'$') && (cur.contains("${_HASH}") || cur.contains("${_BANG}"))
+        {
             cur = Cow::Owned(cur.replace("${_HASH}", "#").replace("${_BANG}", "!"));
             changed_any = true;
         }

@@ -4,22 +4,26 @@ use crate::diag::{DiagKind, Diagnostic, Loc, Severity, SourceMap};
 use std::ops::Deref;
 use std::sync::Arc;
 
-/// A node's text: a range of a shared buffer. For text copied verbatim from a file the buffer
-/// is the file's own text (no allocation per line); expanded text gets a buffer of its own.
+/// A node's text. Text copied verbatim from a file is a range of the file's own buffer (no
+/// allocation per line); expanded text has a box of its own (no shared count to update).
 #[derive(Clone)]
-pub(crate) struct NodeText {
-    buf: Arc<str>,
-    start: u32,
-    end: u32,
+pub(crate) enum NodeText {
+    /// Text of its own.
+    Owned(Box<str>),
+    /// `buf[start..end]`.
+    Shared {
+        /// The file's text.
+        buf: Arc<str>,
+        /// Byte range in it.
+        start: u32,
+        /// End of the range.
+        end: u32,
+    },
 }
 
 impl NodeText {
     fn owned(text: &str) -> NodeText {
-        NodeText {
-            buf: Arc::from(text),
-            start: 0,
-            end: u32::try_from(text.len()).unwrap_or(u32::MAX),
-        }
+        NodeText::Owned(text.into())
     }
 
     /// `text` as a range of `buf` when it is found at byte offset `at`.
@@ -28,7 +32,7 @@ impl NodeText {
         if buf.get(at..end) != Some(text) {
             return None;
         }
-        Some(NodeText {
+        Some(NodeText::Shared {
             buf: Arc::clone(buf),
             start: u32::try_from(at).ok()?,
             end: u32::try_from(end).ok()?,
@@ -40,9 +44,12 @@ impl Deref for NodeText {
     type Target = str;
 
     fn deref(&self) -> &str {
-        self.buf
-            .get(self.start as usize..self.end as usize)
-            .unwrap_or("")
+        match self {
+            NodeText::Owned(s) => s,
+            NodeText::Shared { buf, start, end } => {
+                buf.get(*start as usize..*end as usize).unwrap_or("")
+            }
+        }
     }
 }
 

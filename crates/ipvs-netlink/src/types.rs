@@ -1022,8 +1022,9 @@ impl Table {
     /// Sorts services and real servers in `ipvsadm`'s order (see [`ServiceKey::sort_key`];
     /// real servers by family, address, port).
     ///
-    /// `ipvsadm` compares addresses by subtracting them as C `int`s, which overflows when the
-    /// top bits differ (it lists 200.0.0.1 before 10.0.0.1); this sort is plain numeric order.
+    /// `ipvsadm` compares addresses by subtracting them as C `int`s, which overflows when two
+    /// addresses are more than 2^31 apart (a high address is then listed before a low one);
+    /// this sort is plain numeric order.
     pub fn sort(&mut self) {
         self.services
             .sort_by_key(|e| e.service.service.key.sort_key());

@@ -185,11 +185,11 @@ fn nopreempt_is_cleared_for_master_and_strict_means_no_accept() {
 #[test]
 fn vips_parse_with_options() {
     let p = parse(
-        "vrrp_instance A { virtual_router_id 1\nvirtual_ipaddress {\n172.16.36.100/16 dev eth0 label eth0:1\n192.0.2.5 brd + scope link no_track\nbogus\n} }",
+        "vrrp_instance A { virtual_router_id 1\nvirtual_ipaddress {\n203.0.113.100/16 dev eth0 label eth0:1\n192.0.2.5 brd + scope link no_track\nbogus\n} }",
     );
     let v = &p.config.vrrp_instances[0].virtual_ipaddress;
     assert_eq!(v.len(), 2);
-    assert_eq!((v[0].address, v[0].prefix_len), (ip("172.16.36.100"), 16));
+    assert_eq!((v[0].address, v[0].prefix_len), (ip("203.0.113.100"), 16));
     assert_eq!(v[0].dev.as_deref(), Some("eth0"));
     assert_eq!(v[0].label.as_deref(), Some("eth0:1"));
     assert_eq!(v[1].prefix_len, 32);

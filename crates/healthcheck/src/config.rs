@@ -104,6 +104,9 @@ pub struct ConnectOptions {
     pub bind_port: Option<u16>,
     /// `fwmark`: SO_MARK on the checker's socket.
     pub fwmark: Option<u32>,
+    /// `bind_if`: the interface the checker's socket is bound to (`SO_BINDTODEVICE`); needed
+    /// to reach an IPv6 link-local real server.
+    pub bind_if: Option<String>,
 }
 
 impl ConnectOptions {
@@ -197,7 +200,66 @@ pub struct TlsOptions {
     /// Verify the server certificate against these PEM CA files. keepalived does not verify by
     /// default, and neither does this crate when this is `None`.
     pub verify_ca: Option<PathBuf>,
+    /// A client certificate (PEM chain) and its private key (PEM), from the `SSL { }` block's
+    /// `certificate` and `key`, presented when the server asks for one.
+    pub client_cert: Option<ClientCert>,
+    /// `tls_compliant`: a server that closes the connection without a TLS `close_notify` fails
+    /// the check. Off by default, as in keepalived: an unannounced close ends the body.
+    pub tls_compliant: bool,
 }
+
+/// A client certificate for `SSL_GET` (the `SSL { certificate; key }` block).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClientCert {
+    /// PEM file with the certificate chain, leaf first.
+    pub certificate: PathBuf,
+    /// PEM file with the (unencrypted) private key; defaults to the certificate file.
+    pub key: PathBuf,
+}
+
+/// A url's `regex` (and `regex_no_match`): the response body must (or must not) match.
+///
+/// keepalived uses PCRE2; this is Rust's `regex` crate on bytes, which has the same syntax for
+/// the common cases (classes, alternation, repetition, anchors, `(?i)`), but no backreferences or
+/// look-around. A pattern that does not compile is a configuration error.
+#[derive(Debug, Clone)]
+pub struct BodyRegex {
+    regex: regex::bytes::Regex,
+    no_match: bool,
+}
+
+impl BodyRegex {
+    /// Compiles `pattern`; `no_match` inverts the test (`regex_no_match`).
+    pub fn new(pattern: &str, no_match: bool) -> Result<Self, regex::Error> {
+        let regex = regex::bytes::RegexBuilder::new(pattern)
+            .size_limit(1 << 20)
+            .build()?;
+        Ok(BodyRegex { regex, no_match })
+    }
+
+    /// The pattern as configured.
+    pub fn pattern(&self) -> &str {
+        self.regex.as_str()
+    }
+
+    /// Whether `regex_no_match` is set.
+    pub fn no_match(&self) -> bool {
+        self.no_match
+    }
+
+    /// Whether `body` passes: it matches, or with `regex_no_match`, it does not.
+    pub fn accepts(&self, body: &[u8]) -> bool {
+        self.regex.is_match(body) != self.no_match
+    }
+}
+
+impl PartialEq for BodyRegex {
+    fn eq(&self, other: &Self) -> bool {
+        self.pattern() == other.pattern() && self.no_match == other.no_match
+    }
+}
+
+impl Eq for BodyRegex {}
 
 /// One `url` block.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,6 +272,8 @@ pub struct UrlCheck {
     pub status_codes: Vec<(u16, u16)>,
     /// `virtualhost` for this URL, overriding the checker's.
     pub virtualhost: Option<String>,
+    /// `regex` / `regex_no_match` on the body.
+    pub regex: Option<BodyRegex>,
 }
 
 impl Default for UrlCheck {
@@ -219,6 +283,7 @@ impl Default for UrlCheck {
             digest: None,
             status_codes: Vec::new(),
             virtualhost: None,
+            regex: None,
         }
     }
 }

@@ -11,9 +11,15 @@
 //! # Where this crate differs from keepalived 2.2.7
 //!
 //! - HTTP_GET/SSL_GET check every `url` in one attempt (all must pass); keepalived checks one URL
-//!   per `delay_loop` unless `fast_recovery`. `regex` matching and `tls_compliant` are not
-//!   implemented (a TLS peer closing without close_notify is accepted, as keepalived does by
-//!   default), nor client certificates from the `SSL { }` block.
+//!   per `delay_loop` unless `fast_recovery`.
+//! - `regex` uses Rust's `regex` crate, not PCRE2: no backreferences or look-around, and it is
+//!   matched against the first MiB of the body (`MAX_REGEX_BODY_BYTES`) once the body
+//!   is read; `regex_options`, `regex_min_offset`, `regex_max_offset` and `regex_stack` are
+//!   parsed and warned about, not acted on.
+//! - The `SSL { }` block: `certificate`/`key` give the client certificate; an encrypted key
+//!   (`password`) is refused as a configuration error rather than decrypted; `ca` is loaded by
+//!   keepalived but never fails a handshake, so it is not used here either (set
+//!   [`config::TlsOptions::verify_ca`] to verify).
 //! - FILE_CHECK is polled every `delay_loop` rather than watched with inotify, is never retried,
 //!   and is down when `weight` is 0 and the value non-zero, or when value × weight would make the
 //!   real server's weight negative (our reading of keepalived's "fault" threshold).

@@ -437,16 +437,40 @@ impl Drop for TempDir {
 /// A TLS server with a self-signed certificate for `localhost`, answering `body` and recording
 /// the SNI it saw (empty when none) in the `X-Sni` header.
 async fn tls_server(body: &'static [u8]) -> TlsServer {
+    tls_server_with(body, true, None).await
+}
+
+/// [`tls_server`] that may close without `close_notify`, and may require a client certificate
+/// issued by `client_ca`.
+async fn tls_server_with(
+    body: &'static [u8],
+    close_notify: bool,
+    client_ca: Option<rustls::pki_types::CertificateDer<'static>>,
+) -> TlsServer {
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
     let dir = TempDir::new("tls");
     let ca_file = dir.0.join("ca.pem");
     std::fs::write(&ca_file, cert.cert.pem()).unwrap();
     let key = rustls::pki_types::PrivateKeyDer::try_from(cert.signing_key.serialize_der()).unwrap();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
+        .unwrap();
+    let builder = match client_ca {
+        None => builder.with_no_client_auth(),
+        Some(ca) => {
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add(ca).unwrap();
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .build()
+            .unwrap();
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let config = builder
         .with_single_cert(vec![cert.cert.der().clone()], key)
         .unwrap();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
@@ -471,7 +495,14 @@ async fn tls_server(body: &'static [u8]) -> TlsServer {
                 );
                 let _ = tls.write_all(head.as_bytes()).await;
                 let _ = tls.write_all(body).await;
-                let _ = tls.shutdown().await;
+                if close_notify {
+                    let _ = tls.shutdown().await;
+                } else {
+                    let _ = tls.flush().await;
+                    // Close the TCP connection under the TLS session: no close_notify.
+                    let (tcp, _) = tls.into_inner();
+                    drop(tcp);
+                }
             });
         }
     });
@@ -543,6 +574,7 @@ async fn ssl_get_digest_sni_and_verification() {
         enable_sni: true,
         sni_name: Some(name.to_owned()),
         verify_ca: Some(srv.ca_file.clone()),
+        ..Default::default()
     };
     let good = ssl(vec![url("/", None)], verify("localhost"));
     assert_eq!(
@@ -1227,4 +1259,212 @@ async fn tcp_and_http_over_ipv6_loopback() {
     let want = md5_hex(format!("[::1]:{}", addr.port()).as_bytes());
     let c = http(vec![url("/", Some(&want))]);
     assert_eq!(run_probe(&c, addr, SHORT).await.unwrap(), Outcome::Up);
+}
+
+#[tokio::test]
+async fn ssl_get_tls_compliant_requires_close_notify() {
+    let timeout = Duration::from_secs(5);
+    let rude = tls_server_with(b"bye", false, None).await;
+    let polite = tls_server_with(b"bye", true, None).await;
+    let lenient = ssl(
+        vec![url("/", Some(&md5_hex(b"bye")))],
+        TlsOptions::default(),
+    );
+    let strict = ssl(
+        vec![url("/", Some(&md5_hex(b"bye")))],
+        TlsOptions {
+            tls_compliant: true,
+            ..Default::default()
+        },
+    );
+    // keepalived's default: an unannounced close ends the body (and here, Content-Length has
+    // been read in full before the close anyway).
+    assert_eq!(
+        run_probe(&lenient, rude.addr, timeout).await.unwrap(),
+        Outcome::Up
+    );
+    assert_eq!(
+        run_probe(&strict, polite.addr, timeout).await.unwrap(),
+        Outcome::Up
+    );
+    // Without Content-Length the reader needs the end of stream, which must be close_notify.
+    let rude_no_length = {
+        // A body without Content-Length: the probe reads until the close.
+        tls_server_raw(b"HTTP/1.0 200 OK\r\n\r\nbye", false).await
+    };
+    assert_eq!(
+        run_probe(&lenient, rude_no_length.addr, timeout)
+            .await
+            .unwrap(),
+        Outcome::Up
+    );
+    let err = run_probe(&strict, rude_no_length.addr, timeout)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ProbeError::Tls(m) if m.contains("close_notify")),
+        "{err}"
+    );
+}
+
+/// A TLS server sending `response` verbatim, then closing with or without `close_notify`.
+async fn tls_server_raw(response: &'static [u8], close_notify: bool) -> TlsServer {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::try_from(cert.signing_key.serialize_der()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.cert.der().clone()], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((s, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(s).await else {
+                    return;
+                };
+                let mut buf = [0u8; 4096];
+                let _ = tls.read(&mut buf).await;
+                let _ = tls.write_all(response).await;
+                if close_notify {
+                    let _ = tls.shutdown().await;
+                } else {
+                    let _ = tls.flush().await;
+                    let (tcp, _) = tls.into_inner();
+                    drop(tcp);
+                }
+            });
+        }
+    });
+    let dir = TempDir::new("tls-raw");
+    TlsServer {
+        addr,
+        ca_file: dir.0.join("unused.pem"),
+        _dir: dir,
+    }
+}
+
+#[tokio::test]
+async fn ssl_get_presents_the_client_certificate_of_the_ssl_block() {
+    let timeout = Duration::from_secs(5);
+    // A client CA, and a client certificate it issued.
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let client_key = rcgen::KeyPair::generate().unwrap();
+    let client = rcgen::CertificateParams::new(vec!["checker.example".to_owned()])
+        .unwrap()
+        .signed_by(&client_key, &issuer)
+        .unwrap();
+    let dir = TempDir::new("client-cert");
+    let cert_file = dir.0.join("client.pem");
+    let key_file = dir.0.join("client.key");
+    std::fs::write(&cert_file, client.pem()).unwrap();
+    std::fs::write(&key_file, client_key.serialize_pem()).unwrap();
+
+    let srv = tls_server_with(b"mtls", true, Some(ca.der().clone())).await;
+    let without = ssl(vec![url("/", None)], TlsOptions::default());
+    assert!(run_probe(&without, srv.addr, timeout).await.is_err());
+    let with = ssl(
+        vec![url("/", Some(&md5_hex(b"mtls")))],
+        TlsOptions {
+            client_cert: Some(ClientCert {
+                certificate: cert_file.clone(),
+                key: key_file.clone(),
+            }),
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        run_probe(&with, srv.addr, timeout).await.unwrap(),
+        Outcome::Up
+    );
+    // A key that is not there is a clear error, not a panic.
+    let missing = ssl(
+        vec![url("/", None)],
+        TlsOptions {
+            client_cert: Some(ClientCert {
+                certificate: cert_file,
+                key: dir.0.join("nope.key"),
+            }),
+            ..Default::default()
+        },
+    );
+    let err = run_probe(&missing, srv.addr, timeout).await.unwrap_err();
+    assert!(
+        matches!(&err, ProbeError::Tls(m) if m.contains("nope.key")),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn http_get_regex_and_regex_no_match() {
+    let addr = raw_server(b"HTTP/1.0 200 OK\r\n\r\n<html>status: healthy</html>".to_vec()).await;
+    let timeout = Duration::from_secs(5);
+    let with = |pattern: &str, no_match: bool| {
+        let mut u = url("/", None);
+        u.regex = Some(BodyRegex::new(pattern, no_match).unwrap());
+        http(vec![u])
+    };
+    assert_eq!(
+        run_probe(&with("status: (healthy|ok)", false), addr, timeout)
+            .await
+            .unwrap(),
+        Outcome::Up
+    );
+    let err = run_probe(&with("status: down", false), addr, timeout)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ProbeError::Regex {
+                no_match: false,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        run_probe(&with("(?i)ERROR", true), addr, timeout)
+            .await
+            .unwrap(),
+        Outcome::Up
+    );
+    let err = run_probe(&with("healthy", true), addr, timeout)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ProbeError::Regex { no_match: true, .. }),
+        "{err}"
+    );
+    assert!(BodyRegex::new("(unclosed", false).is_err());
+}
+
+#[tokio::test]
+async fn tcp_check_bind_if() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((s, _)) = listener.accept().await {
+            drop(s);
+        }
+    });
+    let timeout = Duration::from_secs(5);
+    let mut c = CheckerConfig::new(CheckerKind::Tcp, Duration::from_secs(1));
+    c.connect.bind_if = Some("lo".to_owned());
+    assert_eq!(run_probe(&c, addr, timeout).await.unwrap(), Outcome::Up);
+    c.connect.bind_if = Some("hagroup-none0".to_owned());
+    let err = run_probe(&c, addr, timeout).await.unwrap_err();
+    assert!(matches!(err, ProbeError::Connect { .. }), "{err}");
 }

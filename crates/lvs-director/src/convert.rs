@@ -440,8 +440,10 @@ fn checker(
     let mut connect_timeout = ck.connect_timeout;
     let kind = match &ck.kind {
         k::CheckerKind::Tcp => hc::CheckerKind::Tcp,
-        k::CheckerKind::Http(h) => hc::CheckerKind::Http(http(h, vs, false)),
-        k::CheckerKind::Ssl(h) => hc::CheckerKind::Http(http(h, vs, true)),
+        k::CheckerKind::Http(h) => hc::CheckerKind::Http(http(h, vs, None).map_err(bad)?),
+        k::CheckerKind::Ssl(h) => {
+            hc::CheckerKind::Http(http(h, vs, Some(config.ssl.as_ref())).map_err(bad)?)
+        }
         k::CheckerKind::Misc(m) => {
             let Some(script) = &m.misc_path else {
                 return Err(bad("misc_path is missing".into()));
@@ -511,6 +513,7 @@ fn checker(
             bindto: ck.bindto,
             bind_port: ck.bind_port,
             fwmark: ck.fwmark,
+            bind_if: ck.bind_if.clone(),
         },
         timing: hc::CheckerTiming {
             delay_loop: ck.delay_loop,
@@ -523,30 +526,73 @@ fn checker(
     }))
 }
 
-fn http(h: &k::HttpCheck, vs: &VirtualServer, tls: bool) -> hc::HttpCheck {
-    hc::HttpCheck {
-        urls: h
-            .urls
-            .iter()
-            .map(|u| hc::UrlCheck {
+/// `HTTP_GET` (`ssl` is `None`) or `SSL_GET` (`ssl` is the top-level `SSL { }` block, if any).
+fn http(
+    h: &k::HttpCheck,
+    vs: &VirtualServer,
+    ssl: Option<Option<&k::SslContext>>,
+) -> Result<hc::HttpCheck, String> {
+    let urls = h
+        .urls
+        .iter()
+        .map(|u| {
+            let regex = u
+                .regex
+                .as_deref()
+                .map(|re| hc::BodyRegex::new(re, u.regex_no_match))
+                .transpose()
+                .map_err(|e| format!("url {}: regex: {e}", u.path))?;
+            Ok(hc::UrlCheck {
                 path: u.path.clone(),
                 digest: u.digest.clone(),
                 status_codes: u.status_codes.iter().map(|r| (r.min, r.max)).collect(),
                 virtualhost: u.virtualhost.clone(),
+                regex,
             })
-            .collect(),
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let tls = match ssl {
+        None => None,
+        Some(ctx) => {
+            let ctx = ctx.cloned().unwrap_or_default();
+            if ctx.password.is_some() {
+                return Err(
+                    "the SSL block's `password` (an encrypted key) is not supported: decrypt the key"
+                        .into(),
+                );
+            }
+            let client_cert = match (&ctx.certificate, &ctx.key) {
+                (Some(cert), key) => Some(hc::ClientCert {
+                    certificate: cert.into(),
+                    key: key.as_ref().unwrap_or(cert).into(),
+                }),
+                (None, Some(_)) => {
+                    return Err("the SSL block has a `key` but no `certificate`".into());
+                }
+                (None, None) => None,
+            };
+            Some(hc::TlsOptions {
+                enable_sni: h.enable_sni,
+                sni_name: h.sni_name.clone(),
+                // keepalived loads `ca` but never fails a handshake on verification
+                // (SSL_VERIFY_NONE); doing otherwise would take real servers down after a
+                // migration, so the server certificate is not verified here either.
+                verify_ca: None,
+                client_cert,
+                tls_compliant: h.tls_compliant,
+            })
+        }
+    };
+    Ok(hc::HttpCheck {
+        urls,
         protocol: match h.http_protocol.as_str() {
             "1.0C" => hc::HttpProtocol::Http10Close,
             "1.1" => hc::HttpProtocol::Http11,
             _ => hc::HttpProtocol::Http10,
         },
         virtualhost: h.virtualhost.clone().or_else(|| vs.virtualhost.clone()),
-        tls: tls.then(|| hc::TlsOptions {
-            enable_sni: h.enable_sni,
-            sni_name: h.sni_name.clone(),
-            verify_ca: None,
-        }),
-    }
+        tls,
+    })
 }
 
 fn dns_type(name: &str) -> Option<u16> {

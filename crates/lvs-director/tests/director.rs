@@ -397,3 +397,55 @@ fn health_events_name_the_real_server() {
             .all(|r| !r.alive && r.ipvs_weight.is_none())
     );
 }
+
+#[test]
+fn http_checker_options_reach_the_probes() {
+    let text = "SSL {\n certificate /etc/hagroup/client.pem\n key /etc/hagroup/client.key\n ca /etc/hagroup/ca.pem\n}\n\
+        virtual_server 192.0.2.1 443 { protocol TCP\n real_server 198.51.100.1 443 {\n\
+        SSL_GET {\n url {\n path /health\n regex \"status: (ok|healthy)\"\n regex_no_match\n }\n tls_compliant\n bind_if eth1\n }\n\
+        HTTP_GET {\n url {\n path /\n regex ^OK\n }\n }\n } }";
+    let c = config(text);
+    let checkers = &c.health[0].real_servers[0].checkers;
+    let healthcheck::CheckerKind::Http(ssl) = &checkers[0].kind else {
+        panic!("SSL_GET expected: {:?}", checkers[0].kind);
+    };
+    let re = ssl.urls[0].regex.as_ref().unwrap();
+    assert_eq!(re.pattern(), "status: (ok|healthy)");
+    assert!(re.no_match());
+    let tls = ssl.tls.as_ref().unwrap();
+    assert!(tls.tls_compliant);
+    let cert = tls.client_cert.as_ref().unwrap();
+    assert_eq!(
+        cert.certificate,
+        std::path::Path::new("/etc/hagroup/client.pem")
+    );
+    assert_eq!(cert.key, std::path::Path::new("/etc/hagroup/client.key"));
+    // keepalived never fails a handshake on the CA: neither do we.
+    assert_eq!(tls.verify_ca, None);
+    assert_eq!(checkers[0].connect.bind_if.as_deref(), Some("eth1"));
+    let healthcheck::CheckerKind::Http(http) = &checkers[1].kind else {
+        panic!("HTTP_GET expected");
+    };
+    assert!(http.tls.is_none());
+    assert!(!http.urls[0].regex.as_ref().unwrap().no_match());
+    assert!(http.urls[0].regex.as_ref().unwrap().accepts(b"OK fine"));
+
+    // A regex that does not compile, and an encrypted key, are refused with the reason.
+    let parse = |t: &str| {
+        let p = kconf_parser::parse_str(t, &kconf_parser::Options::default());
+        DirectorConfig::from_kconf(&p.config)
+    };
+    let bad_re = "virtual_server 192.0.2.1 80 { protocol TCP\n real_server 198.51.100.1 80 {\n\
+        HTTP_GET {\n url {\n path /\n regex \"(open\"\n }\n }\n } }";
+    assert!(matches!(
+        parse(bad_re),
+        Err(ConvertError::BadChecker { checker: "HTTP_GET", why, .. }) if why.contains("regex")
+    ));
+    let encrypted = "SSL {\n certificate /c.pem\n key /c.key\n password secret\n}\n\
+        virtual_server 192.0.2.1 443 { protocol TCP\n real_server 198.51.100.1 443 {\n\
+        SSL_GET {\n url {\n path /\n }\n }\n } }";
+    assert!(matches!(
+        parse(encrypted),
+        Err(ConvertError::BadChecker { checker: "SSL_GET", why, .. }) if why.contains("password")
+    ));
+}

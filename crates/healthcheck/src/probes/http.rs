@@ -37,6 +37,8 @@ pub struct HttpResponseSummary {
     pub body_len: u64,
     /// The raw response header, up to and including the blank line.
     pub header: Vec<u8>,
+    /// The first body bytes, as many as [`ReadOptions::keep_body`] asked for.
+    pub body: Vec<u8>,
 }
 
 /// The `Host` header value keepalived sends without `virtualhost`: `ip:port`, IPv6 in brackets.
@@ -61,12 +63,33 @@ pub fn build_request(path: &str, protocol: HttpProtocol, host: &str) -> Vec<u8> 
     req.into_bytes()
 }
 
+/// Largest body prefix kept for `regex` matching; a longer body is matched on its first
+/// `MAX_REGEX_BODY_BYTES` bytes (keepalived matches in a bounded buffer too).
+pub const MAX_REGEX_BODY_BYTES: usize = 1024 * 1024;
+
+/// How a response is read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Keep up to this many body bytes in [`HttpResponseSummary::body`] (0: keep none).
+    pub keep_body: usize,
+    /// `tls_compliant`: a TLS peer closing without `close_notify` is an error instead of the end
+    /// of the body.
+    pub tls_compliant: bool,
+}
+
 /// Reads, treating a TLS peer that closes without close_notify as end of stream (keepalived
 /// does the same unless `tls_compliant`).
-async fn read_some<S: AsyncRead + Unpin>(s: &mut S, buf: &mut [u8]) -> Result<usize, ProbeError> {
+async fn read_some<S: AsyncRead + Unpin>(
+    s: &mut S,
+    buf: &mut [u8],
+    tls_compliant: bool,
+) -> Result<usize, ProbeError> {
     match s.read(buf).await {
         Ok(n) => Ok(n),
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(0),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !tls_compliant => Ok(0),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err(ProbeError::Tls(
+            "tls_compliant: the server closed the connection without close_notify".to_owned(),
+        )),
         Err(e) => Err(ProbeError::Io(e)),
     }
 }
@@ -75,6 +98,15 @@ async fn read_some<S: AsyncRead + Unpin>(s: &mut S, buf: &mut [u8]) -> Result<us
 pub async fn get<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     request: &[u8],
+) -> Result<HttpResponseSummary, ProbeError> {
+    get_with(stream, request, ReadOptions::default()).await
+}
+
+/// [`get`] with [`ReadOptions`] (body kept for `regex`, `tls_compliant`).
+pub async fn get_with<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    request: &[u8],
+    opts: ReadOptions,
 ) -> Result<HttpResponseSummary, ProbeError> {
     stream.write_all(request).await?;
     stream.flush().await?;
@@ -87,7 +119,7 @@ pub async fn get<S: AsyncRead + AsyncWrite + Unpin>(
         if buf.len() > MAX_HEADER_BYTES {
             return Err(ProbeError::TooLarge(MAX_HEADER_BYTES));
         }
-        let n = read_some(stream, &mut chunk).await?;
+        let n = read_some(stream, &mut chunk, opts.tls_compliant).await?;
         if n == 0 {
             return Err(ProbeError::BadResponse(if buf.is_empty() {
                 "no data received".to_owned()
@@ -105,11 +137,14 @@ pub async fn get<S: AsyncRead + AsyncWrite + Unpin>(
     let limit = parse_content_length(header).unwrap_or(u64::MAX);
     let mut md5 = Md5::new();
     let mut hashed: u64 = 0;
+    let mut body = Vec::new();
     let mut feed = |data: &[u8], md5: &mut Md5| -> Result<bool, ProbeError> {
         let room = limit.saturating_sub(hashed);
         let take = usize::try_from(room).unwrap_or(usize::MAX).min(data.len());
         let part = data.get(..take).unwrap_or_default();
         md5.update(part);
+        let keep = opts.keep_body.saturating_sub(body.len()).min(part.len());
+        body.extend_from_slice(part.get(..keep).unwrap_or_default());
         hashed += take as u64;
         if hashed > MAX_BODY_BYTES {
             return Err(ProbeError::TooLarge(MAX_BODY_BYTES as usize));
@@ -118,7 +153,7 @@ pub async fn get<S: AsyncRead + AsyncWrite + Unpin>(
     };
     let mut done = feed(rest, &mut md5)?;
     while !done {
-        let n = read_some(stream, &mut chunk).await?;
+        let n = read_some(stream, &mut chunk, opts.tls_compliant).await?;
         if n == 0 {
             break;
         }
@@ -134,6 +169,7 @@ pub async fn get<S: AsyncRead + AsyncWrite + Unpin>(
         digest,
         body_len: hashed,
         header: header.to_vec(),
+        body,
     })
 }
 
@@ -145,17 +181,22 @@ async fn fetch(
     host: &str,
     protocol: HttpProtocol,
     tls_opts: Option<&TlsOptions>,
+    keep_body: usize,
 ) -> Result<HttpResponseSummary, ProbeError> {
     let tcp = net::tcp_connect(opts, target).await?;
     let request = build_request(path, protocol, host);
+    let read = ReadOptions {
+        keep_body,
+        tls_compliant: tls_opts.is_some_and(|t| t.tls_compliant),
+    };
     match tls_opts {
         None => {
             let mut tcp = tcp;
-            get(&mut tcp, &request).await
+            get_with(&mut tcp, &request, read).await
         }
         Some(t) => {
             let mut stream = tls::connect(tcp, target, host, t).await?;
-            get(&mut stream, &request).await
+            get_with(&mut stream, &request, read).await
         }
     }
 }
@@ -193,7 +234,7 @@ pub async fn fetch_digest_from(
     timeout: Duration,
 ) -> Result<HttpResponseSummary, ProbeError> {
     let host = virtualhost.map_or_else(|| default_host(target), str::to_owned);
-    let work = fetch(opts, target, path, &host, protocol, tls_opts);
+    let work = fetch(opts, target, path, &host, protocol, tls_opts, 0);
     tokio::time::timeout(timeout, work)
         .await
         .map_err(|_| ProbeError::Timeout(timeout))?
@@ -218,6 +259,13 @@ pub fn verify(url: &UrlCheck, resp: &HttpResponseSummary) -> Result<(), ProbeErr
             want: want.clone(),
         });
     }
+    if let Some(re) = url.regex.as_ref().filter(|re| !re.accepts(&resp.body)) {
+        return Err(ProbeError::Regex {
+            path: url.path.clone(),
+            pattern: re.pattern().to_owned(),
+            no_match: re.no_match(),
+        });
+    }
     Ok(())
 }
 
@@ -239,7 +287,21 @@ pub(crate) async fn check(
             .as_deref()
             .or(h.virtualhost.as_deref())
             .map_or_else(|| default_host(target), str::to_owned);
-        let resp = fetch(opts, target, &url.path, &host, h.protocol, h.tls.as_ref()).await?;
+        let keep = if url.regex.is_some() {
+            MAX_REGEX_BODY_BYTES
+        } else {
+            0
+        };
+        let resp = fetch(
+            opts,
+            target,
+            &url.path,
+            &host,
+            h.protocol,
+            h.tls.as_ref(),
+            keep,
+        )
+        .await?;
         verify(url, &resp)?;
     }
     Ok(())

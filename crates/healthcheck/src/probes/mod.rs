@@ -68,6 +68,16 @@ pub enum ProbeError {
         /// The configured digest.
         want: String,
     },
+    /// The body does not match the url's `regex` (or matches it, with `regex_no_match`).
+    #[error("url {path}: body {} regex `{pattern}`", if *no_match { "matches" } else { "does not match" })]
+    Regex {
+        /// The url path.
+        path: String,
+        /// The configured pattern.
+        pattern: String,
+        /// Whether `regex_no_match` is set.
+        no_match: bool,
+    },
     /// TLS set-up or handshake failure.
     #[error("tls: {0}")]
     Tls(String),

@@ -1,4 +1,4 @@
-//! Sockets with keepalived's connection options (`bindto`, `bind_port`, `fwmark`).
+//! Sockets with keepalived's connection options (`bindto`, `bind_port`, `bind_if`, `fwmark`).
 
 use super::ProbeError;
 use crate::config::ConnectOptions;
@@ -22,6 +22,10 @@ pub(crate) fn socket(
         .map_err(connect_err)?;
     if let Some(mark) = opts.fwmark {
         sock.set_mark(mark).map_err(connect_err)?;
+    }
+    if let Some(dev) = &opts.bind_if {
+        sock.bind_device(Some(dev.as_bytes()))
+            .map_err(connect_err)?;
     }
     if opts.bindto.is_some() || opts.bind_port.is_some() {
         let ip = opts.bindto.unwrap_or(match target {

@@ -5,13 +5,15 @@
 //! Without SNI the server name is the target's IP address, for which rustls sends no SNI.
 
 use super::ProbeError;
-use crate::config::TlsOptions;
+use crate::config::{ClientCert, TlsOptions};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
@@ -73,24 +75,69 @@ fn tls_err(e: impl std::fmt::Display) -> ProbeError {
     ProbeError::Tls(e.to_string())
 }
 
-/// The shared client configuration without verification.
-fn no_verify_config() -> Result<Arc<ClientConfig>, ProbeError> {
-    static CONFIG: OnceLock<Arc<ClientConfig>> = OnceLock::new();
-    if let Some(c) = CONFIG.get() {
-        return Ok(c.clone());
-    }
-    let p = provider();
-    let config = ClientConfig::builder_with_provider(p.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(tls_err)?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(NoVerify(p)))
-        .with_no_client_auth();
-    Ok(CONFIG.get_or_init(|| Arc::new(config)).clone())
+/// What a client configuration is built from: the files named, and their modification times
+/// (a rotated certificate is picked up at the next check).
+type ConfigKey = (
+    Option<PathBuf>,
+    Option<ClientCert>,
+    Vec<Option<std::time::SystemTime>>,
+);
+
+fn mtime(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
-/// A verifying configuration trusting the CA certificates in a PEM file.
-fn verify_config(ca: &std::path::Path) -> Result<Arc<ClientConfig>, ProbeError> {
+/// The client configuration for `opts`, built once per set of files (and rebuilt when one of
+/// them changes).
+fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, ProbeError> {
+    static CACHE: OnceLock<Mutex<HashMap<ConfigKey, Arc<ClientConfig>>>> = OnceLock::new();
+    let files = opts
+        .verify_ca
+        .iter()
+        .map(PathBuf::as_path)
+        .chain(
+            opts.client_cert
+                .iter()
+                .flat_map(|c| [c.certificate.as_path(), c.key.as_path()]),
+        )
+        .map(mtime)
+        .collect();
+    let key = (opts.verify_ca.clone(), opts.client_cert.clone(), files);
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Some(c) = cache.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return Ok(c);
+    }
+    let config = Arc::new(build_config(opts)?);
+    if let Ok(mut m) = cache.lock() {
+        // Older versions of the same files are of no further use.
+        m.retain(|k, _| k.0 != key.0 || k.1 != key.1);
+        m.insert(key, config.clone());
+    }
+    Ok(config)
+}
+
+fn build_config(opts: &TlsOptions) -> Result<ClientConfig, ProbeError> {
+    let p = provider();
+    let builder = ClientConfig::builder_with_provider(p.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(tls_err)?;
+    let builder = match &opts.verify_ca {
+        Some(ca) => builder.with_root_certificates(roots(ca)?),
+        None => builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NoVerify(p))),
+    };
+    match &opts.client_cert {
+        None => Ok(builder.with_no_client_auth()),
+        Some(c) => {
+            let (chain, key) = client_identity(c)?;
+            builder.with_client_auth_cert(chain, key).map_err(tls_err)
+        }
+    }
+}
+
+/// The CA certificates in a PEM file.
+fn roots(ca: &Path) -> Result<RootCertStore, ProbeError> {
     let pem = std::fs::read(ca).map_err(|e| ProbeError::Tls(format!("{}: {e}", ca.display())))?;
     let mut roots = RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(&pem) {
@@ -102,12 +149,35 @@ fn verify_config(ca: &std::path::Path) -> Result<Arc<ClientConfig>, ProbeError> 
             ca.display()
         )));
     }
-    let config = ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .map_err(tls_err)?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
+    Ok(roots)
+}
+
+/// The client certificate chain and key from PEM files.
+fn client_identity(
+    c: &ClientCert,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), ProbeError> {
+    let file_err =
+        |p: &Path, e: &dyn std::fmt::Display| ProbeError::Tls(format!("{}: {e}", p.display()));
+    let pem = std::fs::read(&c.certificate).map_err(|e| file_err(&c.certificate, &e))?;
+    let chain = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| file_err(&c.certificate, &e))?;
+    if chain.is_empty() {
+        return Err(file_err(&c.certificate, &"no certificate found"));
+    }
+    let pem = std::fs::read(&c.key).map_err(|e| file_err(&c.key, &e))?;
+    let key = PrivateKeyDer::from_pem_slice(&pem).map_err(|e| {
+        let encrypted = pem.windows(9).any(|w| w == b"ENCRYPTED");
+        if encrypted {
+            file_err(
+                &c.key,
+                &"encrypted private keys are not supported (the SSL block's `password`): decrypt it with openssl pkey",
+            )
+        } else {
+            file_err(&c.key, &e)
+        }
+    })?;
+    Ok((chain, key))
 }
 
 /// The name given to rustls: with SNI, `sni_name` or the HTTP host without its port; without,
@@ -143,10 +213,7 @@ pub(crate) async fn connect(
     host: &str,
     opts: &TlsOptions,
 ) -> Result<TlsStream<TcpStream>, ProbeError> {
-    let config = match &opts.verify_ca {
-        Some(ca) => verify_config(ca)?,
-        None => no_verify_config()?,
-    };
+    let config = client_config(opts)?;
     let name = server_name(host, target, opts)?;
     TlsConnector::from(config)
         .connect(name, tcp)

@@ -180,7 +180,8 @@ pub enum HttpProtocol {
 /// `HTTP_GET` / `SSL_GET` options.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HttpCheck {
-    /// The `url` blocks, checked in order; all must pass.
+    /// The `url` blocks, checked in turn, one per `delay_loop` (see
+    /// [`UrlRange`](crate::sched::UrlRange)); empty means `GET /` with the default status codes.
     pub urls: Vec<UrlCheck>,
     /// `http_protocol` (default 1.0).
     pub protocol: HttpProtocol,
@@ -188,6 +189,9 @@ pub struct HttpCheck {
     pub virtualhost: Option<String>,
     /// `Some` for `SSL_GET`.
     pub tls: Option<TlsOptions>,
+    /// `fast_recovery`: a checker that is down (or starts in `alpha` mode) checks all its urls
+    /// in one attempt instead of one per `delay_loop`.
+    pub fast_recovery: bool,
 }
 
 /// TLS options of `SSL_GET`.

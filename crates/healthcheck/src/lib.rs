@@ -10,8 +10,6 @@
 //!
 //! # Where this crate differs from keepalived 2.2.7
 //!
-//! - HTTP_GET/SSL_GET check every `url` in one attempt (all must pass); keepalived checks one URL
-//!   per `delay_loop` unless `fast_recovery`.
 //! - `regex` uses Rust's `regex` crate, not PCRE2: no backreferences or look-around, and it is
 //!   matched against the first MiB of the body (`MAX_REGEX_BODY_BYTES`) once the body
 //!   is read; `regex_options`, `regex_min_offset`, `regex_max_offset` and `regex_stack` are
@@ -35,6 +33,8 @@ pub mod http_wire;
 pub mod sched;
 
 pub use config::*;
-pub use sched::{CheckerId, DueCheck, Event, IpvsOp, NotifyKind, Outcome, Pool, PoolOptions};
+pub use sched::{
+    CheckerId, DueCheck, Event, IpvsOp, NotifyKind, Outcome, Pool, PoolOptions, UrlRange,
+};
 #[cfg(feature = "probes")]
 pub mod probes;

@@ -64,8 +64,25 @@ pub struct DueCheck {
     pub id: CheckerId,
     /// When it was due (the lag of a check is its start time minus this).
     pub due: Duration,
-    /// The bound of this attempt (`connect_timeout`, or `misc_timeout` for MISC_CHECK).
+    /// The bound of this attempt (`connect_timeout`, or `misc_timeout` for MISC_CHECK; for an
+    /// HTTP_GET/SSL_GET attempt covering several urls, `connect_timeout` per url).
     pub timeout: Duration,
+    /// HTTP_GET/SSL_GET: the `url` blocks this attempt checks (indexes into
+    /// [`HttpCheck::urls`](crate::config::HttpCheck::urls)); `0..1` for the other checkers.
+    pub urls: UrlRange,
+}
+
+/// The `url` blocks one HTTP_GET/SSL_GET attempt checks, `start..end`.
+///
+/// keepalived checks one url per `delay_loop`, in turn. A checker that is down (or starts in
+/// `alpha` mode) comes up once every url has passed, one per `delay_loop`; with
+/// `fast_recovery` the recovering checker checks all the remaining urls in one attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UrlRange {
+    /// First url index checked.
+    pub start: usize,
+    /// One past the last url index checked.
+    pub end: usize,
 }
 
 /// The result of one probe run.
@@ -197,6 +214,10 @@ struct CheckerState {
     /// Bumped whenever the pending heap entry is superseded.
     generation: u64,
     running: bool,
+    /// HTTP_GET/SSL_GET: the next url to check.
+    url_next: usize,
+    /// HTTP_GET/SSL_GET: the urls the running attempt checks.
+    url_running: UrlRange,
 }
 
 #[derive(Debug, Clone)]
@@ -339,6 +360,8 @@ impl Pool {
                                 adjust: 0,
                                 generation: 0,
                                 running: false,
+                                url_next: 0,
+                                url_running: UrlRange { start: 0, end: 1 },
                             }
                         }
                     };
@@ -651,13 +674,27 @@ impl Pool {
                 self.schedule(flat, now.saturating_add(timing.delay_loop));
                 continue;
             }
-            if let Some(c) = self.checker_mut(id) {
-                c.running = true;
-            }
+            let (url_count, fast_recovery) = match &cfg.kind {
+                CheckerKind::Http(h) => (h.urls.len().max(1), h.fast_recovery),
+                _ => (1, false),
+            };
+            let Some(c) = self.checker_mut(id) else {
+                continue;
+            };
+            c.running = true;
+            let start = c.url_next.min(url_count - 1);
+            let end = if !c.is_up && fast_recovery {
+                url_count
+            } else {
+                start + 1
+            };
+            c.url_running = UrlRange { start, end };
+            let per_url = u32::try_from(end - start).unwrap_or(u32::MAX);
             return Some(DueCheck {
                 id,
                 due,
-                timeout: timing.connect_timeout,
+                timeout: timing.connect_timeout.saturating_mul(per_url),
+                urls: c.url_running,
             });
         }
     }
@@ -698,6 +735,10 @@ impl Pool {
             CheckerKind::File(f) => Some((f.weight, f.reverse)),
             _ => None,
         };
+        let url_count = match &cfg.kind {
+            CheckerKind::Http(h) => h.urls.len().max(1),
+            _ => 1,
+        };
         let base = self
             .config
             .get(id.vs)
@@ -733,14 +774,24 @@ impl Pool {
         let delay;
         if success {
             c.retry_it = 0;
-            c.is_up = true;
-            c.adjust = adjust;
+            c.url_next = c.url_running.end;
+            let full_pass = c.url_next >= url_count;
+            if full_pass {
+                c.url_next = 0;
+            }
+            // A recovering HTTP checker comes up once every url has passed in turn.
+            if c.is_up || full_pass {
+                c.is_up = true;
+                c.adjust = adjust;
+            }
             delay = timing.delay_loop;
         } else if (c.is_up || !c.has_run) && c.retry_it < retry {
             c.retry_it += 1;
             delay = timing.delay_before_retry;
         } else {
             c.retry_it = 0;
+            // Recovery starts again from the first url.
+            c.url_next = 0;
             c.is_up = false;
             delay = timing.delay_loop;
         }

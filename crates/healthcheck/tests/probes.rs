@@ -1468,3 +1468,31 @@ async fn tcp_check_bind_if() {
     let err = run_probe(&c, addr, timeout).await.unwrap_err();
     assert!(matches!(err, ProbeError::Connect { .. }), "{err}");
 }
+
+#[tokio::test]
+async fn run_check_fetches_only_the_urls_the_core_chose() {
+    let addr = hyper_server().await;
+    let c = http(vec![
+        url("/", None),
+        url("/missing", None),
+        url("/empty", None),
+    ]);
+    let due = |start, end| healthcheck::DueCheck {
+        id: healthcheck::CheckerId {
+            vs: 0,
+            rs: 0,
+            checker: 0,
+        },
+        due: Duration::ZERO,
+        timeout: Duration::from_secs(5),
+        urls: healthcheck::UrlRange { start, end },
+    };
+    use healthcheck::probes::run_check;
+    assert_eq!(run_check(&c, addr, &due(0, 1)).await.unwrap(), Outcome::Up);
+    assert_eq!(run_check(&c, addr, &due(2, 3)).await.unwrap(), Outcome::Up);
+    let err = run_check(&c, addr, &due(1, 2)).await.unwrap_err();
+    assert!(matches!(&err, ProbeError::Status { path, status: 404 } if path == "/missing"));
+    assert!(run_check(&c, addr, &due(0, 3)).await.is_err());
+    // run_probe checks every url.
+    assert!(run_probe(&c, addr, Duration::from_secs(5)).await.is_err());
+}

@@ -949,3 +949,133 @@ fn reload_carries_state_by_key_and_address_across_reordering() {
     assert!(ipvs_ops(&drain(&mut pool)).is_empty());
     assert_eq!(pool.quorum_up(0), Some(true));
 }
+
+fn http_checker(urls: usize, fast_recovery: bool, alpha: bool) -> CheckerConfig {
+    let kind = CheckerKind::Http(HttpCheck {
+        urls: (0..urls)
+            .map(|i| UrlCheck {
+                path: format!("/u{i}"),
+                ..Default::default()
+            })
+            .collect(),
+        fast_recovery,
+        ..Default::default()
+    });
+    let mut c = CheckerConfig::new(kind, 10 * S);
+    c.timing.retry = 1;
+    c.timing.delay_before_retry = 2 * S;
+    c.timing.warmup = Duration::ZERO;
+    c.timing.connect_timeout = 3 * S;
+    c.timing.alpha = alpha;
+    c
+}
+
+/// The next due check (there must be exactly one), at the pool's next timeout.
+fn next_due(pool: &mut Pool) -> (Duration, healthcheck::DueCheck) {
+    let now = pool.poll_timeout().expect("something scheduled");
+    let due = pool.poll_due(now).expect("a check is due");
+    assert!(pool.poll_due(now).is_none());
+    (now, due)
+}
+
+fn urls(due: &healthcheck::DueCheck) -> (usize, usize) {
+    (due.urls.start, due.urls.end)
+}
+
+#[test]
+fn http_urls_are_checked_one_per_delay_loop_in_turn() {
+    let mut pool = Pool::new(
+        vec![vs_with(1, &http_checker(3, false, false))],
+        1,
+        Duration::ZERO,
+        PoolOptions::default(),
+    );
+    drain(&mut pool);
+    // Up from the start (not alpha): url 0, 1, 2, 0, ... one per delay_loop.
+    let mut last = None;
+    for want in [0, 1, 2, 0] {
+        let (now, due) = next_due(&mut pool);
+        assert_eq!(urls(&due), (want, want + 1));
+        assert_eq!(due.timeout, 3 * S, "one url: one connect_timeout");
+        if let Some(prev) = last {
+            assert_eq!(now - prev, 10 * S);
+        }
+        last = Some(now);
+        pool.handle_result(now, due.id, Outcome::Up);
+    }
+    // Url 1 fails: retried after delay_before_retry, then the checker goes down.
+    let (now, due) = next_due(&mut pool);
+    assert_eq!(urls(&due), (1, 2));
+    pool.handle_result(now, due.id, Outcome::Down);
+    let (retry_at, due) = next_due(&mut pool);
+    assert_eq!(retry_at - now, 2 * S);
+    assert_eq!(urls(&due), (1, 2), "the failing url is retried");
+    pool.handle_result(retry_at, due.id, Outcome::Down);
+    assert_eq!(pool.is_alive(0, 0), Some(false));
+    drain(&mut pool);
+    // Recovery: every url again from the first, one per delay_loop; up after the last.
+    for want in [0, 1, 2] {
+        let (now, due) = next_due(&mut pool);
+        assert_eq!(urls(&due), (want, want + 1));
+        assert_eq!(
+            pool.is_alive(0, 0),
+            Some(false),
+            "still down before url {want}"
+        );
+        pool.handle_result(now, due.id, Outcome::Up);
+    }
+    assert_eq!(pool.is_alive(0, 0), Some(true));
+    assert!(drain(&mut pool).contains(&Event::RealServerUp {
+        vs: 0,
+        rs: rs_addr(0)
+    }));
+}
+
+#[test]
+fn a_failure_during_recovery_starts_the_urls_again() {
+    let mut pool = Pool::new(
+        vec![vs_with(1, &http_checker(2, false, true))],
+        1,
+        Duration::ZERO,
+        PoolOptions::default(),
+    );
+    // alpha: down from the start, so both urls must pass in turn.
+    let (now, due) = next_due(&mut pool);
+    assert_eq!(urls(&due), (0, 1));
+    pool.handle_result(now, due.id, Outcome::Up);
+    let (now, due) = next_due(&mut pool);
+    assert_eq!(urls(&due), (1, 2));
+    pool.handle_result(now, due.id, Outcome::Down);
+    let (now, due) = next_due(&mut pool);
+    assert_eq!(urls(&due), (0, 1));
+    pool.handle_result(now, due.id, Outcome::Up);
+    assert_eq!(pool.is_alive(0, 0), Some(false));
+    let (now, due) = next_due(&mut pool);
+    pool.handle_result(now, due.id, Outcome::Up);
+    assert_eq!(pool.is_alive(0, 0), Some(true));
+}
+
+#[test]
+fn fast_recovery_checks_every_url_in_one_attempt_while_down() {
+    let mut pool = Pool::new(
+        vec![vs_with(1, &http_checker(3, true, true))],
+        1,
+        Duration::ZERO,
+        PoolOptions::default(),
+    );
+    // alpha start: all urls at once, with a connect_timeout for each.
+    let (now, due) = next_due(&mut pool);
+    assert_eq!(urls(&due), (0, 3));
+    assert_eq!(due.timeout, 9 * S);
+    pool.handle_result(now, due.id, Outcome::Up);
+    assert_eq!(pool.is_alive(0, 0), Some(true));
+    // Once up, one url per delay_loop again.
+    let (now, due) = next_due(&mut pool);
+    assert_eq!(urls(&due), (0, 1));
+    pool.handle_result(now, due.id, Outcome::Down);
+    let (now, due) = next_due(&mut pool);
+    pool.handle_result(now, due.id, Outcome::Down);
+    assert_eq!(pool.is_alive(0, 0), Some(false));
+    let (_, due) = next_due(&mut pool);
+    assert_eq!(urls(&due), (0, 3), "recovering: all urls again");
+}

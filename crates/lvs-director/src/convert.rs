@@ -592,6 +592,7 @@ fn http(
         },
         virtualhost: h.virtualhost.clone().or_else(|| vs.virtualhost.clone()),
         tls,
+        fast_recovery: h.fast_recovery,
     })
 }
 

@@ -207,7 +207,7 @@ impl State {
             let tx = results.clone();
             let epoch = self.epoch;
             tokio::spawn(async move {
-                let outcome = match healthcheck::probes::run_probe(&cfg, rs, due.timeout).await {
+                let outcome = match healthcheck::probes::run_check(&cfg, rs, &due).await {
                     Ok(o) => o,
                     Err(e) => {
                         tracing::debug!(real_server = %rs, error = %e, "check failed");

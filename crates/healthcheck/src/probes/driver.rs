@@ -1,7 +1,7 @@
 //! Runs a [`Pool`] on tokio: sleeps until the next check is due, runs each due probe in its own
 //! task, feeds results back and forwards the pool's events.
 
-use super::run_probe;
+use super::run_check;
 use crate::config::CheckerConfig;
 use crate::sched::{CheckerId, Event, Outcome, Pool};
 use std::future::Future;
@@ -112,9 +112,7 @@ impl Driver {
             tokio::spawn(async move {
                 let lag = Instant::now().saturating_duration_since(due_at);
                 let lag = u32::try_from(lag.as_micros()).unwrap_or(u32::MAX);
-                let outcome = run_probe(&cfg, rs, due.timeout)
-                    .await
-                    .unwrap_or(Outcome::Down);
+                let outcome = run_check(&cfg, rs, &due).await.unwrap_or(Outcome::Down);
                 let _ = tx.send((id, outcome, lag));
             });
         }

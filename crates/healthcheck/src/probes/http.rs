@@ -15,6 +15,7 @@
 use super::{ProbeError, net, tls};
 use crate::config::{ConnectOptions, HttpCheck, HttpProtocol, TlsOptions, UrlCheck};
 use crate::http_wire::{find_header_end, parse_content_length, parse_status};
+use crate::sched::UrlRange;
 use md5::{Digest, Md5};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -269,17 +270,23 @@ pub fn verify(url: &UrlCheck, resp: &HttpResponseSummary) -> Result<(), ProbeErr
     Ok(())
 }
 
-/// One HTTP_GET / SSL_GET attempt: every url in order must pass.
+/// One HTTP_GET / SSL_GET attempt: every url of `range` (all urls when `None`), in order, must
+/// pass.
 pub(crate) async fn check(
     h: &HttpCheck,
     opts: &ConnectOptions,
     target: SocketAddr,
+    range: Option<UrlRange>,
 ) -> Result<(), ProbeError> {
     let default_url = [UrlCheck::default()];
-    let urls = if h.urls.is_empty() {
+    let all = if h.urls.is_empty() {
         &default_url[..]
     } else {
         &h.urls[..]
+    };
+    let urls = match range {
+        Some(r) => all.get(r.start..r.end.min(all.len())).unwrap_or(all),
+        None => all,
     };
     for url in urls {
         let host = url

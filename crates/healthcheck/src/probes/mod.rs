@@ -22,7 +22,7 @@ pub use driver::{Control, Driver, DriverStats};
 pub use http::{HttpResponseSummary, fetch_digest, fetch_digest_from};
 
 use crate::config::{CheckerConfig, CheckerKind};
-use crate::sched::Outcome;
+use crate::sched::{DueCheck, Outcome, UrlRange};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -89,11 +89,31 @@ pub enum ProbeError {
     Config(String),
 }
 
-/// Runs one attempt of `checker` against real server `rs`, bounded by `timeout`.
+/// Runs one attempt of `checker` against real server `rs`, bounded by `timeout`. An HTTP_GET /
+/// SSL_GET attempt checks every url; [`run_check`] checks the urls the scheduling core chose.
 pub async fn run_probe(
     checker: &CheckerConfig,
     rs: SocketAddr,
     timeout: Duration,
+) -> Result<Outcome, ProbeError> {
+    run(checker, rs, timeout, None).await
+}
+
+/// Runs the attempt `due` of `checker` against real server `rs`: bounded by `due.timeout`, and
+/// for HTTP_GET / SSL_GET, on the urls `due.urls` (keepalived checks one url per `delay_loop`).
+pub async fn run_check(
+    checker: &CheckerConfig,
+    rs: SocketAddr,
+    due: &DueCheck,
+) -> Result<Outcome, ProbeError> {
+    run(checker, rs, due.timeout, Some(due.urls)).await
+}
+
+async fn run(
+    checker: &CheckerConfig,
+    rs: SocketAddr,
+    timeout: Duration,
+    urls: Option<UrlRange>,
 ) -> Result<Outcome, ProbeError> {
     let target = checker.connect.target(rs);
     let c = &checker.connect;
@@ -105,7 +125,7 @@ pub async fn run_probe(
             CheckerKind::Udp(u) => return udp::check(u, c, target, timeout).await,
             CheckerKind::File(f) => file::check(f).await,
             CheckerKind::Tcp => tcp::check(c, target).await.map(|()| Outcome::Up),
-            CheckerKind::Http(h) => http::check(h, c, target).await.map(|()| Outcome::Up),
+            CheckerKind::Http(h) => http::check(h, c, target, urls).await.map(|()| Outcome::Up),
             CheckerKind::Smtp(s) => smtp::check(s, c, target).await.map(|()| Outcome::Up),
             CheckerKind::Dns(d) => dns::check(d, c, target).await.map(|()| Outcome::Up),
             CheckerKind::Ping => ping::check(c, target).await.map(|()| Outcome::Up),

@@ -8,6 +8,10 @@
 //! port at `delay_loop 1` (warmup 1 s), runs the tokio driver on one worker thread for SECONDS
 //! after a warm-up of 3 s, and prints the CPU time it used (user + system, from getrusage over the
 //! measured window), the CPU share of one core, the checks run and the lag quantiles.
+//!
+//! `hc_scale floor PORTFILE N`: N blocking connect + close to the TCP listeners, one at a time,
+//! with no event loop: the kernel's own cost of one loopback TCP check (both ends of the
+//! handshake run in the connecting process's system time on loopback).
 // A bench program: failures should stop it loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -18,13 +22,36 @@ use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-fn cpu_time() -> Duration {
-    // /proc/self/stat fields 14 and 15: utime and stime in clock ticks (100 Hz on Linux).
+/// User and system CPU time of this process so far (/proc/self/stat fields 14 and 15, in clock
+/// ticks of 10 ms).
+fn user_sys() -> (Duration, Duration) {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
     let after = stat.rsplit_once(')').unwrap().1;
     let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks: u64 = f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap();
-    Duration::from_millis(ticks * 10)
+    let ticks = |i: usize| Duration::from_millis(f[i].parse::<u64>().unwrap() * 10);
+    (ticks(11), ticks(12))
+}
+
+/// The kernel's floor for one TCP_CHECK on loopback: blocking connect + close to the same
+/// listeners, one at a time, with no event loop; prints the CPU per connection.
+fn floor(portfile: &str, n: usize) {
+    let text = std::fs::read_to_string(portfile).unwrap();
+    let ports: Vec<u16> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("tcp "))
+        .map(|p| p.parse().unwrap())
+        .collect();
+    let (u0, s0) = user_sys();
+    for i in 0..n {
+        let port = ports[i % ports.len()];
+        let s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        drop(s);
+    }
+    let (u1, s1) = user_sys();
+    let per = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;
+    println!("floor_connections {n}");
+    println!("floor_user_us_per_connection {:.1}", per(u1 - u0));
+    println!("floor_system_us_per_connection {:.1}", per(s1 - s0));
 }
 
 /// Time this (main, runtime) thread spent runnable but waiting for a CPU.
@@ -114,14 +141,16 @@ async fn check(portfile: &str, seconds: u64) {
     let (cpu_tx, cpu_rx) = tokio::sync::oneshot::channel();
     let stop = async move {
         tokio::time::sleep(warmup).await;
-        let c0 = cpu_time();
+        let c0 = user_sys();
         let r0 = run_delay();
         let t0 = std::time::Instant::now();
         tokio::time::sleep(measure).await;
-        let _ = cpu_tx.send((cpu_time() - c0, t0.elapsed(), run_delay() - r0));
+        let c1 = user_sys();
+        let _ = cpu_tx.send((c1.0 - c0.0, c1.1 - c0.1, t0.elapsed(), run_delay() - r0));
     };
     let (_pool, stats) = driver.run(tx, stop).await;
-    let (cpu, wall, waited) = cpu_rx.await.unwrap();
+    let (user, sys, wall, waited) = cpu_rx.await.unwrap();
+    let cpu = user + sys;
     let events = events.await.unwrap();
     // Lag samples of the measured window only: drop the warm-up's share.
     let mut s = stats.clone();
@@ -137,6 +166,16 @@ async fn check(portfile: &str, seconds: u64) {
     );
     println!("events {events}");
     println!("cpu_seconds {:.2}", cpu.as_secs_f64());
+    println!("user_seconds {:.2}", user.as_secs_f64());
+    println!("system_seconds {:.2}", sys.as_secs_f64());
+    let measured_checks = stats.checks_started as f64 * measure.as_secs_f64()
+        / (warmup + measure).as_secs_f64();
+    println!(
+        "cpu_us_per_check {:.1} (user {:.1}, system {:.1})",
+        cpu.as_secs_f64() * 1e6 / measured_checks,
+        user.as_secs_f64() * 1e6 / measured_checks,
+        sys.as_secs_f64() * 1e6 / measured_checks
+    );
     println!("wall_seconds {:.2}", wall.as_secs_f64());
     println!(
         "cpu_share_of_one_core {:.1}%",
@@ -167,6 +206,9 @@ fn main() {
             &args[4],
         )),
         Some("check") => rt.block_on(check(&args[2], args[3].parse().unwrap())),
-        _ => panic!("usage: hc_scale serve TCP HTTP PORTFILE | hc_scale check PORTFILE SECONDS"),
+        Some("floor") => floor(&args[2], args[3].parse().unwrap()),
+        _ => panic!(
+            "usage: hc_scale serve TCP HTTP PORTFILE | hc_scale check PORTFILE SECONDS | hc_scale floor PORTFILE N"
+        ),
     }
 }

@@ -168,8 +168,8 @@ async fn check(portfile: &str, seconds: u64) {
     println!("cpu_seconds {:.2}", cpu.as_secs_f64());
     println!("user_seconds {:.2}", user.as_secs_f64());
     println!("system_seconds {:.2}", sys.as_secs_f64());
-    let measured_checks = stats.checks_started as f64 * measure.as_secs_f64()
-        / (warmup + measure).as_secs_f64();
+    let measured_checks =
+        stats.checks_started as f64 * measure.as_secs_f64() / (warmup + measure).as_secs_f64();
     println!(
         "cpu_us_per_check {:.1} (user {:.1}, system {:.1})",
         cpu.as_secs_f64() * 1e6 / measured_checks,

@@ -18,8 +18,8 @@
 //!   (`password`) is refused as a configuration error rather than decrypted; `ca` is loaded by
 //!   keepalived but never fails a handshake, so it is not used here either (set
 //!   [`config::TlsOptions::verify_ca`] to verify).
-//! - FILE_CHECK is polled every `delay_loop` rather than watched with inotify, is never retried,
-//!   and is down when `weight` is 0 and the value non-zero, or when value × weight would make the
+//! - FILE_CHECK is re-read as soon as its file changes (inotify on the file's directory, as
+//!   keepalived does) and also every `delay_loop`; it is never retried, and is down when `weight` is 0 and the value non-zero, or when value × weight would make the
 //!   real server's weight negative (our reading of keepalived's "fault" threshold).
 //! - MISC_CHECK with `misc_dynamic`: exit 0 resets the weight adjustment to 0.
 //! - UDP_CHECK without `payload` sends 16 zero bytes (keepalived sends random bytes).

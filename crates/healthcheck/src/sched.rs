@@ -218,6 +218,8 @@ struct CheckerState {
     url_next: usize,
     /// HTTP_GET/SSL_GET: the urls the running attempt checks.
     url_running: UrlRange,
+    /// [`Pool::check_now`] came while the check ran: run again as soon as it ends.
+    recheck: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -345,6 +347,7 @@ impl Pool {
                         Some(st) => CheckerState {
                             running: false,
                             generation: 0,
+                            recheck: false,
                             ..st
                         },
                         None => {
@@ -362,6 +365,7 @@ impl Pool {
                                 running: false,
                                 url_next: 0,
                                 url_running: UrlRange { start: 0, end: 1 },
+                                recheck: false,
                             }
                         }
                     };
@@ -796,8 +800,48 @@ impl Pool {
             delay = timing.delay_loop;
         }
         c.has_run = true;
+        let delay = if std::mem::take(&mut c.recheck) {
+            Duration::ZERO
+        } else {
+            delay
+        };
         self.schedule(flat, now.saturating_add(delay));
         self.update_rs(id.vs, id.rs);
+    }
+
+    /// Runs checker `id` at `now` instead of at its scheduled time (a FILE_CHECK whose file just
+    /// changed: keepalived follows track files with inotify). A check already running is run
+    /// once more when its result arrives.
+    pub fn check_now(&mut self, now: Duration, id: CheckerId) {
+        if self.shut_down {
+            return;
+        }
+        let Some(flat) = self.flat_index(id) else {
+            return;
+        };
+        let Some(c) = self.checker_mut(id) else {
+            return;
+        };
+        if c.running {
+            c.recheck = true;
+        } else {
+            self.schedule(flat, now);
+        }
+    }
+
+    /// Every FILE_CHECK checker and the file it tracks.
+    pub fn file_checkers(&self) -> Vec<(CheckerId, std::path::PathBuf)> {
+        let mut out = Vec::new();
+        for (vs, v) in self.config.iter().enumerate() {
+            for (rs, r) in v.real_servers.iter().enumerate() {
+                for (checker, c) in r.checkers.iter().enumerate() {
+                    if let CheckerKind::File(f) = &c.kind {
+                        out.push((CheckerId { vs, rs, checker }, f.path.clone()));
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// Recomputes a real server after one of its checkers changed, and everything that follows.

@@ -1496,3 +1496,67 @@ async fn run_check_fetches_only_the_urls_the_core_chose() {
     // run_probe checks every url.
     assert!(run_probe(&c, addr, Duration::from_secs(5)).await.is_err());
 }
+
+#[tokio::test]
+async fn driver_follows_a_track_file_as_soon_as_it_changes() {
+    use healthcheck::probes::Driver;
+    use healthcheck::{Event, Pool, PoolOptions};
+    let dir = TempDir::new("track-file");
+    let file = dir.0.join("rs1.state");
+    std::fs::write(&file, "0\n").unwrap();
+    let mut vs = VirtualServerConfig::new(VirtualServerKey::Addr {
+        protocol: Protocol::Tcp,
+        addr: "198.51.100.1:80".parse().unwrap(),
+    });
+    // delay_loop of an hour: only the inotify watch can notice a change during this test.
+    let mut c = CheckerConfig::new(
+        CheckerKind::File(FileCheck {
+            path: file.clone(),
+            weight: 0,
+            reverse: false,
+        }),
+        Duration::from_secs(3600),
+    );
+    c.timing.warmup = Duration::ZERO;
+    let rs_addr: SocketAddr = "192.0.2.10:80".parse().unwrap();
+    let mut rs = RealServerConfig::new(rs_addr);
+    rs.checkers.push(c);
+    vs.real_servers.push(rs);
+    let pool = Pool::new(vec![vs], 1, Duration::ZERO, PoolOptions::default());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let driver = tokio::spawn(async move {
+        let shutdown = tokio::time::sleep(Duration::from_secs(60));
+        Driver::new(pool, tokio::time::Instant::now())
+            .run(tx, shutdown)
+            .await
+    });
+    async fn wait_for(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Event>, want: Event) -> bool {
+        tokio::time::timeout(Duration::from_secs(20), async {
+            while let Some(ev) = rx.recv().await {
+                if ev == want {
+                    return true;
+                }
+            }
+            false
+        })
+        .await
+        .unwrap_or(false)
+    }
+    // The first read happens 1 s after start (keepalived's minimum start delay).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Written in place: down at once (weight 0: a non-zero value is a failure).
+    std::fs::write(&file, "1\n").unwrap();
+    assert!(
+        wait_for(&mut rx, Event::RealServerDown { vs: 0, rs: rs_addr }).await,
+        "the change was not noticed"
+    );
+    // Replaced by rename, as tools do: up again.
+    let tmp = dir.0.join("rs1.state.tmp");
+    std::fs::write(&tmp, "0\n").unwrap();
+    std::fs::rename(&tmp, &file).unwrap();
+    assert!(
+        wait_for(&mut rx, Event::RealServerUp { vs: 0, rs: rs_addr }).await,
+        "the replacement was not noticed"
+    );
+    driver.abort();
+}

@@ -1079,3 +1079,34 @@ fn fast_recovery_checks_every_url_in_one_attempt_while_down() {
     let (_, due) = next_due(&mut pool);
     assert_eq!(urls(&due), (0, 3), "recovering: all urls again");
 }
+
+#[test]
+fn check_now_runs_a_checker_early_or_again_after_the_running_attempt() {
+    let mut pool = Pool::new(
+        vec![vs_with(1, &tcp_checker(0, false))],
+        1,
+        Duration::ZERO,
+        PoolOptions::default(),
+    );
+    let (now, due) = next_due(&mut pool);
+    pool.handle_result(now, due.id, Outcome::Up);
+    // Next check at now + delay_loop; check_now brings it forward.
+    assert_eq!(pool.poll_timeout(), Some(now + 10 * S));
+    let early = now + S;
+    pool.check_now(early, ID0);
+    assert_eq!(pool.poll_timeout(), Some(early));
+    let due = pool.poll_due(early).unwrap();
+    // While it runs, check_now asks for one more run right after it.
+    pool.check_now(early, ID0);
+    assert!(pool.poll_due(early).is_none(), "not twice at once");
+    pool.handle_result(early + S, due.id, Outcome::Up);
+    assert_eq!(pool.poll_timeout(), Some(early + S));
+    let due = pool.poll_due(early + S).unwrap();
+    pool.handle_result(early + 2 * S, due.id, Outcome::Up);
+    assert_eq!(
+        pool.poll_timeout(),
+        Some(early + 12 * S),
+        "then back to delay_loop"
+    );
+    assert_eq!(pool.file_checkers(), vec![]);
+}

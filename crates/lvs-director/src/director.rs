@@ -91,6 +91,11 @@ impl Director {
         ))
     }
 
+    /// Runs checker `id` now (its FILE_CHECK file changed): [`Pool::check_now`].
+    pub fn check_now(&mut self, now: Duration, id: CheckerId) {
+        self.pool.check_now(now, id);
+    }
+
     /// A health result: feeds the pool. Afterwards [`Director::desired`] is the new desired
     /// table, and [`Director::poll_event`] has what changed (real servers up/down, quorum,
     /// scripts to run).

@@ -243,6 +243,7 @@ impl State {
     async fn run(mut self, mut cmds: mpsc::UnboundedReceiver<Cmd>) {
         let (tx, mut rx) = mpsc::unbounded_channel::<ProbeResult>();
         self.drain_events();
+        let mut watcher = self.file_watcher();
         loop {
             self.spawn_due(&tx);
             let wake = self.director.poll_timeout().map_or_else(
@@ -267,6 +268,7 @@ impl State {
                             let _ = ask(&self.jobs, |r| Job::Timeouts(t, r)).await;
                         }
                         self.drain_events();
+                        watcher = self.file_watcher();
                         let report = self.sync().await;
                         let _ = reply.send(report);
                     }
@@ -297,7 +299,42 @@ impl State {
                         self.sync().await;
                     }
                 }
+                changed = async {
+                    match watcher.as_mut() {
+                        Some(w) => w.changed().await,
+                        None => std::future::pending().await,
+                    }
+                } => match changed {
+                    Ok(ids) => {
+                        let now = self.now();
+                        for id in ids {
+                            self.director.check_now(now, id);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "track file watch failed; FILE_CHECK files are read every delay_loop");
+                        watcher = None;
+                    }
+                },
                 () = tokio::time::sleep_until(wake) => {}
+            }
+        }
+    }
+
+    /// The inotify watch of the FILE_CHECK files (keepalived re-reads a track file as soon as it
+    /// changes); `None` when there is none or inotify is unavailable (then the files are read
+    /// every `delay_loop`).
+    fn file_watcher(&self) -> Option<healthcheck::probes::FileWatcher> {
+        match healthcheck::probes::FileWatcher::new(self.director.pool().file_checkers()) {
+            Ok((w, errors)) => {
+                for (dir, e) in errors {
+                    tracing::warn!(dir = %dir.display(), error = %e, "cannot watch track files");
+                }
+                w
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "inotify unavailable; FILE_CHECK files are read every delay_loop");
+                None
             }
         }
     }

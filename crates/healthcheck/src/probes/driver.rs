@@ -1,7 +1,7 @@
 //! Runs a [`Pool`] on tokio: sleeps until the next check is due, runs each due probe in its own
 //! task, feeds results back and forwards the pool's events.
 
-use super::run_check;
+use super::{FileWatcher, run_check};
 use crate::config::CheckerConfig;
 use crate::sched::{CheckerId, Event, Outcome, Pool};
 use std::future::Future;
@@ -150,6 +150,11 @@ impl Driver {
     ) -> (Pool, DriverStats) {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let mut control_open = true;
+        // FILE_CHECK files are re-read as soon as they change; without inotify they are still
+        // read every delay_loop.
+        let mut watcher = FileWatcher::new(self.pool.file_checkers())
+            .ok()
+            .and_then(|(w, _)| w);
         tokio::pin!(shutdown);
         loop {
             self.spawn_due(&tx);
@@ -174,6 +179,20 @@ impl Driver {
                         self.pool.set_vip_present(vs, present);
                     }
                     None => control_open = false,
+                },
+                changed = async {
+                    match watcher.as_mut() {
+                        Some(w) => w.changed().await,
+                        None => std::future::pending().await,
+                    }
+                } => match changed {
+                    Ok(ids) => {
+                        let now = self.now();
+                        for id in ids {
+                            self.pool.check_now(now, id);
+                        }
+                    }
+                    Err(_) => watcher = None,
                 },
                 () = tokio::time::sleep_until(wake) => {}
             }

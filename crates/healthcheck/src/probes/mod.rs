@@ -8,6 +8,7 @@
 mod dns;
 mod driver;
 mod file;
+mod file_watch;
 pub mod http;
 mod misc;
 mod net;
@@ -19,6 +20,7 @@ mod tls;
 mod udp;
 
 pub use driver::{Control, Driver, DriverStats};
+pub use file_watch::{FileWatcher, WatchErrors};
 pub use http::{HttpResponseSummary, fetch_digest, fetch_digest_from};
 
 use crate::config::{CheckerConfig, CheckerKind};

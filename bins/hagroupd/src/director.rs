@@ -1,7 +1,7 @@
 //! The LVS director side of the daemon: runs the configuration's `virtual_server` blocks
 //! through `lvs-director` (health checks, IPVS table kept equal to the desired one).
 //!
-//! The daemon calls [`start`] after loading the configuration, [`validate`] and [`reload`] on
+//! The daemon calls [`start`] after loading the configuration, [`check`] and [`reload`] on
 //! SIGHUP (a configuration the director cannot run is refused before anything changes), and
 //! [`stop`] on the way out.
 
@@ -45,9 +45,15 @@ fn convert(config: &Config) -> Option<DirectorConfig> {
     }
 }
 
-/// Whether the director can run `config` (logs why not). A reload checks this first.
-pub(crate) fn validate(config: &Config) -> bool {
-    convert(config).is_some()
+/// Whether the director can run `config`, or why not (logged). A reload checks this first.
+pub(crate) fn check(config: &Config) -> Result<(), String> {
+    match DirectorConfig::from_kconf(config) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            tracing::error!(error = %e, "LVS configuration refused");
+            Err(format!("LVS configuration refused: {e}"))
+        }
+    }
 }
 
 /// Starts the director when the configuration has virtual servers and the VRRP-only flag
@@ -110,12 +116,19 @@ mod tests {
 
     #[test]
     fn a_reload_the_director_cannot_run_is_refused_before_anything_changes() {
-        assert!(validate(&parse(
-            "virtual_server 192.0.2.1 80 { protocol TCP\n real_server 198.51.100.1 80 {\n } }"
-        )));
-        assert!(!validate(&parse(
-            "virtual_server group missing { protocol TCP\n real_server 198.51.100.1 80 {\n } }"
-        )));
+        assert!(
+            check(&parse(
+                "virtual_server 192.0.2.1 80 { protocol TCP\n real_server 198.51.100.1 80 {\n } }"
+            ))
+            .is_ok()
+        );
+        let refused = check(&parse(
+            "virtual_server group missing { protocol TCP\n real_server 198.51.100.1 80 {\n } }",
+        ));
+        assert!(
+            refused.is_err_and(|r| r.contains("missing")),
+            "the reason names the group"
+        );
     }
 
     #[tokio::test]

@@ -123,6 +123,18 @@ fn httpd(ns: &netns_lab::Netns) -> Child {
         .unwrap()
 }
 
+/// Waits until `f` holds (every 100 ms, up to 90 s: the VM's file system makes the first start
+/// of each program slow).
+fn wait_long(what: &str, mut f: impl FnMut() -> bool) {
+    for _ in 0..900 {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out waiting for: {what}");
+}
+
 fn start(ns: &netns_lab::Netns, dir: &Path, sock: &Path) -> Daemon {
     let conf_path = dir.join("d.conf");
     std::fs::write(&conf_path, CONF).unwrap();
@@ -152,6 +164,8 @@ fn start(ns: &netns_lab::Netns, dir: &Path, sock: &Path) -> Daemon {
 #[test]
 #[ignore = "tier kernel: needs an IPVS kernel (scripts/test kernel)"]
 fn kernel_hagroupctl_drain_moves_a_real_server_to_weight_0_and_back() {
+    let t0 = std::time::Instant::now();
+    let step = |what: &str| eprintln!("kernel_ctl: {:>6.1?} {what}", t0.elapsed());
     let mut lab = netns_lab::Lab::new("hgdrain").unwrap();
     let d = lab.add_ns("d").unwrap();
     let rs1 = lab.add_ns("rs1").unwrap();
@@ -169,14 +183,16 @@ fn kernel_hagroupctl_drain_moves_a_real_server_to_weight_0_and_back() {
     let sock = dir.join("run").join("control.sock");
     let mut server = httpd(&rs1);
     let mut daemon = start(&d, &dir, &sock);
+    step("lab built, hagroupd started");
 
-    wait_until("the table with both real servers", || {
+    wait_long("the table with both real servers", || {
         ipvsadm(&d) == want(2, 1)
     });
-    wait_until("rs1 checked alive", || {
+    wait_long("rs1 checked alive", || {
         sock.exists() && rs1_status(&sock)["alive"] == true
     });
 
+    step("rs1 alive");
     // Drain: weight 0 in the kernel once hagroupctl returns.
     let out = ctl(&sock, &["drain", "-t", "192.0.2.1:80", "-r", RS1]);
     assert!(out.status.success(), "{out:?}");
@@ -198,6 +214,7 @@ fn kernel_hagroupctl_drain_moves_a_real_server_to_weight_0_and_back() {
         want(0, 1)
     );
 
+    step("drained");
     // Passing checks (delay_loop 1: several) do not undo it.
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(rs1_status(&sock)["alive"], true);
@@ -209,6 +226,7 @@ fn kernel_hagroupctl_drain_moves_a_real_server_to_weight_0_and_back() {
     assert_eq!(ipvsadm(&d), want(0, 1));
     assert_eq!(rs1_status(&sock)["admin_weight"], 0);
 
+    step("reloaded");
     // Another weight, then back to the health-decided one.
     let out = ctl(&sock, &["weight", "-t", "192.0.2.1:80", "-r", RS1, "5"]);
     assert!(out.status.success(), "{out:?}");
@@ -233,7 +251,9 @@ fn kernel_hagroupctl_drain_moves_a_real_server_to_weight_0_and_back() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no virtual server"));
     assert_eq!(ipvsadm(&d), want(2, 1));
 
+    step("weights set and reset");
     assert!(daemon.stop().success());
+    step("stopped");
     assert!(ipvsadm(&d).is_empty(), "owned service released on stop");
     let _ = server.kill();
     let _ = server.wait();

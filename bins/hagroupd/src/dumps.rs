@@ -429,7 +429,14 @@ pub(crate) fn json(input: &DumpInput<'_>) -> String {
             let c = &i.cfg.router;
             let st = i.status.map(|s| s.state);
             let set = st == Some(State::Master);
-            let secs = |d: std::time::Duration| d.as_secs_f64();
+            // keepalived writes `1` for one second, a fraction otherwise.
+            let adver = |d: std::time::Duration| {
+                if d.subsec_nanos() == 0 {
+                    json!(d.as_secs())
+                } else {
+                    json!(d.as_secs_f64())
+                }
+            };
             let mut data = json!({
                 "iname": c.name,
                 "dont_track_primary": u8::from(!c.track_primary_interface),
@@ -454,8 +461,8 @@ pub(crate) fn json(input: &DumpInput<'_>) -> String {
                 "effective_priority": i.status.map_or(c.priority.0, |s| s.priority.0),
                 "vipset": set,
                 "promote_secondaries": false,
-                "adver_int": secs(c.advert_interval.as_duration()),
-                "master_adver_int": secs(c.advert_interval.as_duration()),
+                "adver_int": adver(c.advert_interval.as_duration()),
+                "master_adver_int": adver(c.advert_interval.as_duration()),
                 "accept": u8::from(c.accept),
                 "nopreempt": !c.preempt,
                 "preempt_delay": c.preempt_delay.as_secs(),
@@ -586,7 +593,8 @@ vrrp_instance VI_1 {
             assert_eq!(e["data"]["ifp_ifname"], "veth0");
             assert_eq!(e["data"]["auth_type"], 1);
             assert_eq!(e["data"]["auth_data"], "secret");
-            assert_eq!(e["data"]["adver_int"], 1.0);
+            assert_eq!(e["data"]["adver_int"], 1);
+            assert!(json(i).contains(r#""adver_int":1,"#));
             assert_eq!(
                 e["data"]["vips"][0],
                 "192.0.2.100/24 dev veth0 scope global set"

@@ -110,7 +110,7 @@ struct Target {
     /// The virtual service.
     #[command(flatten)]
     service: ServiceArg,
-    /// The real server, ADDR[:PORT].
+    /// The real server: ADDR:PORT, or ADDR when it names one real server.
     #[arg(short = 'r', long = "real-server", value_name = "ADDR[:PORT]")]
     real_server: RealServerRef,
 }

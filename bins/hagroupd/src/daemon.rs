@@ -246,7 +246,7 @@ impl Daemon<'_> {
         if let Err(reason) = crate::director::check(&new) {
             return ReloadOutcome::Refused(reason);
         }
-        crate::director::reload(&mut self.lvs, &new, self.args.vrrp).await;
+        let lvs = crate::director::reload(&mut self.lvs, &new, self.args.vrrp).await;
         let (dcfg, errors) = vrrp_config::driver_config(&new);
         for e in &errors {
             tracing::error!(error = %e, "instance skipped");
@@ -269,9 +269,10 @@ impl Daemon<'_> {
         if vrrp.is_ok() {
             self.vrrp = dcfg;
         }
-        match vrrp {
-            Ok(m) => ReloadOutcome::Done(m),
-            Err(m) => ReloadOutcome::Failed(m),
+        match (vrrp, lvs) {
+            (Ok(m), Ok(())) => ReloadOutcome::Done(m),
+            (Ok(_), Err(m)) | (Err(m), Ok(())) => ReloadOutcome::Failed(m),
+            (Err(a), Err(b)) => ReloadOutcome::Failed(format!("{a}; {b}")),
         }
     }
 

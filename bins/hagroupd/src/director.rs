@@ -81,21 +81,39 @@ pub(crate) async fn start(config: &Config, vrrp_only: bool) -> Option<Handle> {
 }
 
 /// Applies a reloaded (validated) configuration, starting the director if it was not running.
-pub(crate) async fn reload(handle: &mut Option<Handle>, config: &Config, vrrp_only: bool) {
+/// `Err` says what went wrong (also logged).
+pub(crate) async fn reload(
+    handle: &mut Option<Handle>,
+    config: &Config,
+    vrrp_only: bool,
+) -> Result<(), String> {
     match handle {
         Some(h) => {
-            let Some(dc) = convert(config) else { return };
+            let Some(dc) = convert(config) else {
+                return Err("LVS configuration refused".into());
+            };
             match h.reload(dc).await {
                 Some(r) if r.failed.is_empty() => {
                     tracing::info!(ops = r.ops, "LVS reload applied");
+                    Ok(())
                 }
                 Some(r) => {
-                    tracing::warn!(ops = r.ops, failed = ?r.failed, "LVS reload partly applied")
+                    tracing::warn!(ops = r.ops, failed = ?r.failed, "LVS reload partly applied");
+                    Err(format!(
+                        "LVS reload partly applied; the kernel refused: {}",
+                        r.failed.join("; ")
+                    ))
                 }
-                None => tracing::error!("LVS director is not running"),
+                None => {
+                    tracing::error!("LVS director is not running");
+                    Err("the LVS director is not running".into())
+                }
             }
         }
-        None => *handle = start(config, vrrp_only).await,
+        None => {
+            *handle = start(config, vrrp_only).await;
+            Ok(())
+        }
     }
 }
 

@@ -1,17 +1,23 @@
-//! The daemon: runs every `vrrp_instance` / `vrrp_sync_group` of the configuration with
-//! keepalived's command line, signals (SIGTERM/SIGINT stop, SIGHUP reload by diff, SIGUSR2
-//! statistics), PID files, systemd `Type=notify` readiness and structured logs.
+//! The daemon: runs every `vrrp_instance` / `vrrp_sync_group` and `virtual_server` of the
+//! configuration with keepalived's command line, signals (SIGTERM/SIGINT stop, SIGHUP reload by
+//! diff, SIGUSR1/SIGUSR2/SIGRTMIN+2 keepalived's dumps), the control socket (`control.rs`),
+//! PID files, systemd `Type=notify` readiness and structured logs.
+//!
+//! [`Daemon`] holds what runs (the configuration, the VRRP driver, the LVS director, scripts);
+//! the signal handlers and the control socket act on it through its methods.
 
 use crate::config_cmd::ConfigArgs;
+use crate::dumps;
 use crate::vrrp_config;
 use crate::vrrp_notify::Notifier;
 use crate::vrrp_scripts::{self, ScriptPolicy};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use tokio::signal::unix::{SignalKind, signal};
-use vrrp_net::driver::{self, DriverHandle};
+use vrrp_net::driver::{self, DriverConfig, DriverEvent, DriverHandle, UnitConfig};
 
 /// keepalived's daemon flags. hagroupd always runs in the foreground and always logs to
 /// stderr (the journal under systemd); the flags are accepted so existing units work.
@@ -59,6 +65,9 @@ pub(crate) struct DaemonArgs {
     /// Print the version and exit.
     #[arg(short = 'v', long = "version")]
     pub(crate) version: bool,
+    /// The control socket `hagroupctl` talks to (directory 0700, socket 0600).
+    #[arg(long = "control-socket", value_name = "PATH", default_value = hagroup_control::DEFAULT_SOCKET)]
+    pub(crate) control_socket: PathBuf,
 }
 
 fn init_logging(args: &DaemonArgs) {
@@ -134,46 +143,210 @@ pub(crate) fn run(cfg: &ConfigArgs, args: &DaemonArgs) -> ExitCode {
     rt.block_on(run_async(cfg, args))
 }
 
-fn load(cfg: &ConfigArgs) -> Option<kconf_parser::Config> {
+/// Parses the configuration; `Err` is the reason it cannot run (diagnostics are on stderr).
+fn load(cfg: &ConfigArgs) -> Result<kconf_parser::Config, String> {
     match cfg.load() {
-        Ok(p) if !p.has_errors() => Some(p.config),
-        Ok(_) => {
+        Ok(p) if !p.has_errors() => Ok(p.config),
+        Ok(p) => {
+            let errors: Vec<String> = p
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == kconf_parser::Severity::Error)
+                .map(ToString::to_string)
+                .collect();
+            let more = errors.len().saturating_sub(5);
+            let mut reason = format!(
+                "{}: configuration has errors: {}",
+                cfg.use_file.display(),
+                errors
+                    .iter()
+                    .take(5)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
+            if more > 0 {
+                reason.push_str(&format!(" (and {more} more)"));
+            }
             tracing::error!(file = %cfg.use_file.display(), "configuration has errors");
-            None
+            Err(reason)
         }
-        Err(_) => None,
+        Err(_) => Err(format!(
+            "{}: cannot read the configuration",
+            cfg.use_file.display()
+        )),
     }
 }
 
-fn stats_path() -> PathBuf {
-    let dir = std::env::var_os("TMPDIR")
-        .map(PathBuf::from)
-        .filter(|d| d.is_dir())
-        .unwrap_or_else(|| PathBuf::from("/tmp"));
-    dir.join("hagroupd.stats")
+/// How a reload went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ReloadOutcome {
+    /// The new configuration runs.
+    Done(String),
+    /// The new configuration was refused; nothing changed.
+    Refused(String),
+    /// The new configuration runs, but part of it could not be applied.
+    Failed(String),
 }
 
-async fn write_stats(driver: &DriverHandle) {
-    let Ok(st) = driver.stats().await else {
-        return;
-    };
-    let mut out = String::new();
-    for (reason, n) in &st.rx_errors {
-        out.push_str(&format!("rx_error {reason} {n}\n"));
+/// Which keepalived dump a signal asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dump {
+    /// SIGUSR1: `keepalived.data`.
+    Data,
+    /// SIGUSR2: `keepalived.stats`.
+    Stats,
+    /// SIGRTMIN+2: `keepalived.json`.
+    Json,
+}
+
+/// What the daemon runs.
+pub(crate) struct Daemon<'a> {
+    cfg: &'a ConfigArgs,
+    args: &'a DaemonArgs,
+    /// The running configuration.
+    pub(crate) config: kconf_parser::Config,
+    /// The VRRP side's configuration as the driver runs it.
+    pub(crate) vrrp: DriverConfig,
+    /// The VRRP driver.
+    pub(crate) driver: Arc<DriverHandle>,
+    /// The LVS director, when the configuration has virtual servers.
+    pub(crate) lvs: Option<lvs_director::runner::Handle>,
+    /// When each VRRP instance last changed state.
+    pub(crate) last_transition: HashMap<String, SystemTime>,
+    notifier: Notifier,
+    policy: ScriptPolicy,
+    trackers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Daemon<'_> {
+    /// Reloads the configuration (SIGHUP and `hagroupctl reload`): parse and validate first
+    /// (a configuration that does not parse or that the director cannot run changes nothing),
+    /// then apply the difference on the LVS and the VRRP side.
+    pub(crate) async fn reload(&mut self) -> ReloadOutcome {
+        sd_notify("RELOADING=1");
+        tracing::info!("reloading configuration");
+        let outcome = self.reload_inner().await;
+        match &outcome {
+            ReloadOutcome::Done(m) => tracing::info!("{m}"),
+            ReloadOutcome::Refused(r) => {
+                tracing::error!(reason = %r, "reload refused; keeping the running configuration");
+            }
+            ReloadOutcome::Failed(r) => tracing::error!(reason = %r, "reload partly failed"),
+        }
+        sd_notify("READY=1");
+        outcome
     }
-    for (name, c) in &st.instances {
-        out.push_str(&format!(
-            "instance {name} adverts_received {} adverts_sent {} became_master {} transitions {} discards {}\n",
-            c.adverts_received,
-            c.adverts_sent,
-            c.became_master,
-            c.transitions,
-            c.discards.total()
-        ));
+
+    async fn reload_inner(&mut self) -> ReloadOutcome {
+        let new = match load(self.cfg) {
+            Ok(c) => c,
+            Err(reason) => return ReloadOutcome::Refused(reason),
+        };
+        if let Err(reason) = crate::director::check(&new) {
+            return ReloadOutcome::Refused(reason);
+        }
+        let lvs = crate::director::reload(&mut self.lvs, &new, self.args.vrrp).await;
+        let (dcfg, errors) = vrrp_config::driver_config(&new);
+        for e in &errors {
+            tracing::error!(error = %e, "instance skipped");
+        }
+        let vrrp = match self.driver.reload(dcfg.clone()).await {
+            Ok(s) => Ok(format!(
+                "reload done: VRRP instances kept {:?}, added {:?}, removed {:?}",
+                s.kept, s.added, s.removed
+            )),
+            Err(e) => Err(format!("VRRP reload failed: {e}")),
+        };
+        for t in self.trackers.drain(..) {
+            t.abort();
+        }
+        self.policy = ScriptPolicy::from_config(&new);
+        self.notifier.flush(Duration::ZERO).await;
+        self.notifier = Notifier::new(&new);
+        self.trackers = vrrp_scripts::spawn_trackers(&new, &self.policy, Arc::clone(&self.driver));
+        self.config = new;
+        if vrrp.is_ok() {
+            self.vrrp = dcfg;
+        }
+        match (vrrp, lvs) {
+            (Ok(m), Ok(())) => ReloadOutcome::Done(m),
+            (Ok(_), Err(m)) | (Err(m), Ok(())) => ReloadOutcome::Failed(m),
+            (Err(a), Err(b)) => ReloadOutcome::Failed(format!("{a}; {b}")),
+        }
     }
-    let path = stats_path();
-    if let Err(e) = std::fs::write(&path, out) {
-        tracing::warn!(file = %path.display(), error = %e, "cannot write statistics");
+
+    /// Handles an event of the VRRP driver.
+    fn on_event(&mut self, ev: &DriverEvent) {
+        if let DriverEvent::StateChanged { instance, .. } = ev {
+            self.last_transition
+                .insert(instance.clone(), SystemTime::now());
+        }
+        self.notifier.handle(ev);
+    }
+
+    /// Every VRRP instance of the running configuration with its sync group.
+    pub(crate) fn instances(
+        &self,
+    ) -> impl Iterator<Item = (&vrrp_net::driver::InstanceConfig, Option<&str>)> {
+        self.vrrp.units.iter().flat_map(|u| match u {
+            UnitConfig::Instance(i) => vec![(&**i, None)],
+            UnitConfig::SyncGroup { name, members } => {
+                members.iter().map(|m| (m, Some(name.as_str()))).collect()
+            }
+        })
+    }
+
+    /// Writes one of keepalived's dump files.
+    pub(crate) async fn dump(&self, which: Dump) {
+        let stats = self.driver.stats().await.unwrap_or_default();
+        let status = self.driver.status().borrow().clone();
+        let vs = match &self.lvs {
+            Some(h) => h.virtual_servers().await,
+            None => Vec::new(),
+        };
+        let input = dumps::DumpInput {
+            config: &self.config,
+            instances: self
+                .instances()
+                .map(|(cfg, group)| dumps::InstanceView {
+                    cfg,
+                    group,
+                    status: status.get(&cfg.router.name).copied(),
+                    counters: stats
+                        .instances
+                        .get(&cfg.router.name)
+                        .cloned()
+                        .unwrap_or_default(),
+                    last_transition: self.last_transition.get(&cfg.router.name).copied(),
+                })
+                .collect(),
+            rx_errors: &stats.rx_errors,
+            virtual_servers: &vs,
+        };
+        match which {
+            Dump::Data => dumps::write("keepalived.data", &dumps::data(&input)),
+            Dump::Stats => dumps::write("keepalived.stats", &dumps::stats(&input)),
+            Dump::Json => dumps::write("keepalived.json", &dumps::json(&input)),
+        }
+    }
+
+    /// Stops everything: VRRP (priority-0 adverts, VIPs removed, notify_stop), the director
+    /// (releasing its IPVS services unless `-I`), scripts.
+    async fn stop(mut self, events: &mut tokio::sync::mpsc::UnboundedReceiver<DriverEvent>) {
+        tracing::info!("stopping");
+        sd_notify("STOPPING=1");
+        for t in self.trackers.drain(..) {
+            t.abort();
+        }
+        self.driver.shutdown().await;
+        crate::director::stop(self.lvs.take()).await;
+        // notify_stop and friends; STOP scripts are waited for up to 1 s (keepalived §2.11).
+        while let Ok(ev) = events.try_recv() {
+            self.notifier.handle(&ev);
+        }
+        self.notifier.flush(Duration::from_secs(1)).await;
+        tracing::info!("stopped");
     }
 }
 
@@ -181,11 +354,12 @@ async fn run_async(cfg: &ConfigArgs, args: &DaemonArgs) -> ExitCode {
     if args.check && !args.vrrp {
         tracing::warn!("-C/--check: the checker side is not built yet; no VRRP instance runs");
     }
-    let Some(config) = load(cfg) else {
-        return ExitCode::from(1);
+    let config = match load(cfg) {
+        Ok(c) => c,
+        Err(_) => return ExitCode::from(1),
     };
     let _pids = PidFiles::write(&[&args.pid, &args.vrrp_pid]);
-    let mut lvs = crate::director::start(&config, args.vrrp).await;
+    let lvs = crate::director::start(&config, args.vrrp).await;
     let (dcfg, errors) = if args.check && !args.vrrp {
         (driver::DriverConfig::default(), Vec::new())
     } else {
@@ -194,7 +368,7 @@ async fn run_async(cfg: &ConfigArgs, args: &DaemonArgs) -> ExitCode {
     for e in &errors {
         tracing::error!(error = %e, "instance skipped");
     }
-    let mut handle = match driver::start(dcfg) {
+    let mut handle = match driver::start(dcfg.clone()) {
         Ok(h) => h,
         Err(e) => {
             tracing::error!(error = %e, "cannot start VRRP");
@@ -205,22 +379,39 @@ async fn run_async(cfg: &ConfigArgs, args: &DaemonArgs) -> ExitCode {
         return ExitCode::from(1);
     };
     let driver = Arc::new(handle);
-    let mut notifier = Notifier::new(&config);
-    let mut policy = ScriptPolicy::from_config(&config);
-    let mut trackers = vrrp_scripts::spawn_trackers(&config, &policy, Arc::clone(&driver));
+    let policy = ScriptPolicy::from_config(&config);
+    let trackers = vrrp_scripts::spawn_trackers(&config, &policy, Arc::clone(&driver));
+    let mut daemon = Daemon {
+        cfg,
+        args,
+        notifier: Notifier::new(&config),
+        config,
+        vrrp: dcfg,
+        driver,
+        lvs,
+        last_transition: HashMap::new(),
+        policy,
+        trackers,
+    };
     let signals = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
         signal(SignalKind::hangup()),
+        signal(SignalKind::user_defined1()),
         signal(SignalKind::user_defined2()),
+        signal(SignalKind::from_raw(libc::SIGRTMIN() + 2)),
     );
-    let (Ok(mut term), Ok(mut int), Ok(mut hup), Ok(mut usr2)) = signals else {
+    let (Ok(mut term), Ok(mut int), Ok(mut hup), Ok(mut usr1), Ok(mut usr2), Ok(mut rtmin2)) =
+        signals
+    else {
         tracing::error!("cannot install signal handlers");
         return ExitCode::from(1);
     };
+    let (control_tx, mut control) = tokio::sync::mpsc::channel(16);
+    let _control = crate::control::start(&args.control_socket, control_tx);
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
-        instances = config.vrrp_instances.len(),
+        instances = daemon.config.vrrp_instances.len(),
         "hagroupd started"
     );
     sd_notify("READY=1");
@@ -228,50 +419,18 @@ async fn run_async(cfg: &ConfigArgs, args: &DaemonArgs) -> ExitCode {
         tokio::select! {
             _ = term.recv() => break,
             _ = int.recv() => break,
-            _ = usr2.recv() => write_stats(&driver).await,
-            _ = hup.recv() => {
-                sd_notify("RELOADING=1");
-                tracing::info!("reloading configuration");
-                if let Some(new) = load(cfg).filter(crate::director::validate) {
-                    crate::director::reload(&mut lvs, &new, args.vrrp).await;
-                    let (dcfg, errors) = vrrp_config::driver_config(&new);
-                    for e in &errors {
-                        tracing::error!(error = %e, "instance skipped");
-                    }
-                    match driver.reload(dcfg).await {
-                        Ok(s) => tracing::info!(kept = ?s.kept, added = ?s.added, removed = ?s.removed, "reload done"),
-                        Err(e) => tracing::error!(error = %e, "reload failed"),
-                    }
-                    for t in trackers.drain(..) {
-                        t.abort();
-                    }
-                    policy = ScriptPolicy::from_config(&new);
-                    notifier.flush(Duration::ZERO).await;
-                    notifier = Notifier::new(&new);
-                    trackers = vrrp_scripts::spawn_trackers(&new, &policy, Arc::clone(&driver));
-                } else {
-                    tracing::error!("reload refused; keeping the running configuration");
-                }
-                sd_notify("READY=1");
-            }
+            _ = hup.recv() => { daemon.reload().await; }
+            _ = usr1.recv() => daemon.dump(Dump::Data).await,
+            _ = usr2.recv() => daemon.dump(Dump::Stats).await,
+            _ = rtmin2.recv() => daemon.dump(Dump::Json).await,
+            Some(incoming) = control.recv() => crate::control::handle(&mut daemon, incoming).await,
             ev = events.recv() => match ev {
-                Some(ev) => { notifier.handle(&ev); }
+                Some(ev) => daemon.on_event(&ev),
                 None => break,
             },
         }
     }
-    tracing::info!("stopping");
-    sd_notify("STOPPING=1");
-    for t in trackers.drain(..) {
-        t.abort();
-    }
-    driver.shutdown().await;
-    crate::director::stop(lvs).await;
-    // notify_stop and friends; STOP scripts are waited for up to 1 s (keepalived §2.11).
-    while let Ok(ev) = events.try_recv() {
-        notifier.handle(&ev);
-    }
-    notifier.flush(Duration::from_secs(1)).await;
-    tracing::info!("stopped");
+    drop(_control);
+    daemon.stop(&mut events).await;
     ExitCode::SUCCESS
 }

@@ -1,7 +1,7 @@
 //! The LVS director side of the daemon: runs the configuration's `virtual_server` blocks
 //! through `lvs-director` (health checks, IPVS table kept equal to the desired one).
 //!
-//! The daemon calls [`start`] after loading the configuration, [`validate`] and [`reload`] on
+//! The daemon calls [`start`] after loading the configuration, [`check`] and [`reload`] on
 //! SIGHUP (a configuration the director cannot run is refused before anything changes), and
 //! [`stop`] on the way out.
 
@@ -45,9 +45,15 @@ fn convert(config: &Config) -> Option<DirectorConfig> {
     }
 }
 
-/// Whether the director can run `config` (logs why not). A reload checks this first.
-pub(crate) fn validate(config: &Config) -> bool {
-    convert(config).is_some()
+/// Whether the director can run `config`, or why not (logged). A reload checks this first.
+pub(crate) fn check(config: &Config) -> Result<(), String> {
+    match DirectorConfig::from_kconf(config) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            tracing::error!(error = %e, "LVS configuration refused");
+            Err(format!("LVS configuration refused: {e}"))
+        }
+    }
 }
 
 /// Starts the director when the configuration has virtual servers and the VRRP-only flag
@@ -75,21 +81,39 @@ pub(crate) async fn start(config: &Config, vrrp_only: bool) -> Option<Handle> {
 }
 
 /// Applies a reloaded (validated) configuration, starting the director if it was not running.
-pub(crate) async fn reload(handle: &mut Option<Handle>, config: &Config, vrrp_only: bool) {
+/// `Err` says what went wrong (also logged).
+pub(crate) async fn reload(
+    handle: &mut Option<Handle>,
+    config: &Config,
+    vrrp_only: bool,
+) -> Result<(), String> {
     match handle {
         Some(h) => {
-            let Some(dc) = convert(config) else { return };
+            let Some(dc) = convert(config) else {
+                return Err("LVS configuration refused".into());
+            };
             match h.reload(dc).await {
                 Some(r) if r.failed.is_empty() => {
                     tracing::info!(ops = r.ops, "LVS reload applied");
+                    Ok(())
                 }
                 Some(r) => {
-                    tracing::warn!(ops = r.ops, failed = ?r.failed, "LVS reload partly applied")
+                    tracing::warn!(ops = r.ops, failed = ?r.failed, "LVS reload partly applied");
+                    Err(format!(
+                        "LVS reload partly applied; the kernel refused: {}",
+                        r.failed.join("; ")
+                    ))
                 }
-                None => tracing::error!("LVS director is not running"),
+                None => {
+                    tracing::error!("LVS director is not running");
+                    Err("the LVS director is not running".into())
+                }
             }
         }
-        None => *handle = start(config, vrrp_only).await,
+        None => {
+            *handle = start(config, vrrp_only).await;
+            Ok(())
+        }
     }
 }
 
@@ -110,12 +134,19 @@ mod tests {
 
     #[test]
     fn a_reload_the_director_cannot_run_is_refused_before_anything_changes() {
-        assert!(validate(&parse(
-            "virtual_server 192.0.2.1 80 { protocol TCP\n real_server 198.51.100.1 80 {\n } }"
-        )));
-        assert!(!validate(&parse(
-            "virtual_server group missing { protocol TCP\n real_server 198.51.100.1 80 {\n } }"
-        )));
+        assert!(
+            check(&parse(
+                "virtual_server 192.0.2.1 80 { protocol TCP\n real_server 198.51.100.1 80 {\n } }"
+            ))
+            .is_ok()
+        );
+        let refused = check(&parse(
+            "virtual_server group missing { protocol TCP\n real_server 198.51.100.1 80 {\n } }",
+        ));
+        assert!(
+            refused.is_err_and(|r| r.contains("missing")),
+            "the reason names the group"
+        );
     }
 
     #[tokio::test]

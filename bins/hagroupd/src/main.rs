@@ -2,9 +2,11 @@
 //! configured by the `keepalived.conf` a keepalived user already has.
 
 mod config_cmd;
+mod control;
 mod daemon;
 mod demo;
 mod director;
+mod dumps;
 mod genhash_cmd;
 mod ipvs_cmd;
 mod vrrp_config;

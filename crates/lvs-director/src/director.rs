@@ -1,12 +1,30 @@
 //! The director's state: a configuration, the health-check core's pool running it, and the
 //! services it owns. Everything here is pure: time is injected, health results come in as
 //! values, and the kernel table comes in as an `ipvs_netlink::Desired`.
+//!
+//! # Administrative weights (`hagroupctl drain` / `weight`)
+//!
+//! [`Director::set_admin_weight`] pins a real server's weight at run time, without a reload
+//! (keepalived has no such thing). While it is set:
+//! - an alive real server is in the table at the administrative weight, whatever the health
+//!   checks (and dynamic weights) would give it, and passing checks do not undo it; weight 0
+//!   drains it (it stays in the table, established connections go on, no new ones);
+//! - a failed real server is still removed (or set to weight 0 with `inhibit_on_failure`): the
+//!   administrative weight never puts a dead server into service, it applies again when the
+//!   server comes back;
+//! - quorum is computed from the health-decided weights, as before (draining for maintenance
+//!   does not trigger the sorry server).
+//!
+//! Removing it (`None`) gives the health checks back the say. It survives a reload as long as
+//! the virtual server (same address/port/protocol, fwmark or group name) still has a real
+//! server with the same address and port; otherwise it is dropped with the real server.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use healthcheck::{CheckerId, DueCheck, Event, Outcome, Pool, PoolOptions};
-use ipvs_netlink::{Desired, Op, ServiceKey, plan};
+use healthcheck::{CheckerId, DueCheck, Event, Outcome, Pool, PoolOptions, VirtualServerKey};
+use ipvs_netlink::{Desired, Op, Protocol, ServiceKey, plan};
 
 use crate::convert::DirectorConfig;
 
@@ -25,6 +43,8 @@ pub struct Director {
     pool: Pool,
     keys: HashSet<ServiceKey>,
     retired: HashSet<ServiceKey>,
+    /// Administrative weights, by virtual server identity and real server address.
+    admin: HashMap<(VirtualServerKey, SocketAddr), u32>,
 }
 
 /// What the director reports about one real server (for status output).
@@ -38,6 +58,122 @@ pub struct RealServerStatus {
     pub alive: bool,
     /// Its weight in the IPVS table, `None` when it is not in the table.
     pub ipvs_weight: Option<u32>,
+    /// The weight the configuration and the health checks give it.
+    pub weight: u32,
+    /// Its administrative weight ([`Director::set_admin_weight`]), if any.
+    pub admin_weight: Option<u32>,
+}
+
+/// What the director reports about one virtual server (for status output).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VirtualServerStatus {
+    /// How the block reads (`192.0.2.1:80 TCP`, `fwmark 7`, `group web`).
+    pub name: String,
+    /// Its IPVS services.
+    pub services: Vec<ServiceKey>,
+    /// Whether its quorum is up.
+    pub quorum_up: bool,
+    /// Its real servers.
+    pub real_servers: Vec<RealServerStatus>,
+}
+
+/// Names a virtual server by one of its IPVS services, as `ipvsadm` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ServiceSelector {
+    /// `-t`/`-u`/`--sctp-service ADDR:PORT`.
+    Addr {
+        /// The protocol.
+        protocol: Protocol,
+        /// Address and port.
+        addr: SocketAddr,
+    },
+    /// `-f MARK` (either address family).
+    FwMark(u32),
+}
+
+impl ServiceSelector {
+    fn matches(&self, key: &ServiceKey) -> bool {
+        match (self, key) {
+            (
+                ServiceSelector::Addr { protocol, addr },
+                ServiceKey::Addr {
+                    addr: a,
+                    port,
+                    protocol: p,
+                },
+            ) => p == protocol && *a == addr.ip() && *port == addr.port(),
+            (ServiceSelector::FwMark(m), ServiceKey::FwMark { mark, .. }) => m == mark,
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for ServiceSelector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServiceSelector::Addr { protocol, addr } => {
+                let flag = match protocol {
+                    Protocol::Tcp => "-t",
+                    Protocol::Udp => "-u",
+                    Protocol::Sctp => "--sctp-service",
+                };
+                write!(f, "{flag} {addr}")
+            }
+            ServiceSelector::FwMark(m) => write!(f, "-f {m}"),
+        }
+    }
+}
+
+/// A real server of a virtual server, for [`Director::set_admin_weight`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RealServerSelector {
+    /// The virtual server.
+    pub service: ServiceSelector,
+    /// The real server's address.
+    pub addr: IpAddr,
+    /// Its port; `None` when the address alone is unambiguous.
+    pub port: Option<u16>,
+}
+
+/// Why an administrative weight could not be set.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AdminWeightError {
+    /// No configured virtual server has this service.
+    #[error("no virtual server has the service {0}")]
+    NoService(ServiceSelector),
+    /// The virtual server has no real server at this address (and port).
+    #[error("virtual server {vs} has no real server {rs}")]
+    NoRealServer {
+        /// The virtual server.
+        vs: String,
+        /// The address asked for.
+        rs: String,
+    },
+    /// Several real servers share the address: the port is needed.
+    #[error("virtual server {vs} has several real servers at {addr}: give the port")]
+    Ambiguous {
+        /// The virtual server.
+        vs: String,
+        /// The address asked for.
+        addr: IpAddr,
+    },
+    /// IPVS weights are at most 2147483647.
+    #[error("weight {0} is out of range (0..=2147483647)")]
+    OutOfRange(u32),
+}
+
+/// What [`Director::set_admin_weight`] changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminWeightChange {
+    /// The virtual server's name.
+    pub vs: String,
+    /// The real server.
+    pub rs: SocketAddr,
+    /// The administrative weight before.
+    pub before: Option<u32>,
+    /// The administrative weight now.
+    pub after: Option<u32>,
 }
 
 impl Director {
@@ -53,6 +189,7 @@ impl Director {
             pool,
             keys,
             retired: HashSet::new(),
+            admin: HashMap::new(),
         }
     }
 
@@ -120,7 +257,7 @@ impl Director {
         let mut services = Vec::with_capacity(self.keys.len());
         for (vi, spec) in self.config.virtual_servers.iter().enumerate() {
             let weights: Vec<Option<u32>> = (0..spec.real_servers.len())
-                .map(|ri| self.pool.ipvs_weight(vi, ri).flatten())
+                .map(|ri| self.table_weight(vi, ri))
                 .collect();
             let sorry_weight = self.sorry_weight(vi);
             for svc in &spec.services {
@@ -137,6 +274,90 @@ impl Director {
             }
         }
         Desired { services }
+    }
+
+    /// Real server `ri` of virtual server `vi`'s weight in the desired table: the health
+    /// decision, with the administrative weight applied (see the module documentation).
+    fn table_weight(&self, vi: usize, ri: usize) -> Option<u32> {
+        let health = self.pool.ipvs_weight(vi, ri).flatten()?;
+        match self.admin_weight(vi, ri) {
+            None => Some(health),
+            Some(w) if self.pool.is_alive(vi, ri) == Some(true) => Some(w),
+            Some(w) => Some(health.min(w)),
+        }
+    }
+
+    /// The administrative weight of real server `ri` of virtual server `vi`.
+    fn admin_weight(&self, vi: usize, ri: usize) -> Option<u32> {
+        if self.admin.is_empty() {
+            return None;
+        }
+        let h = self.pool.config().get(vi)?;
+        let rs = h.real_servers.get(ri)?;
+        self.admin.get(&(h.key.clone(), rs.addr)).copied()
+    }
+
+    /// Sets (`Some`) or removes (`None`) the administrative weight of a real server (see the
+    /// module documentation); [`Director::desired`] has it at once. Weight 0 drains.
+    pub fn set_admin_weight(
+        &mut self,
+        target: &RealServerSelector,
+        weight: Option<u32>,
+    ) -> Result<AdminWeightChange, AdminWeightError> {
+        if let Some(w) = weight
+            && i32::try_from(w).is_err()
+        {
+            return Err(AdminWeightError::OutOfRange(w));
+        }
+        let vi = self
+            .config
+            .virtual_servers
+            .iter()
+            .position(|v| v.services.iter().any(|s| target.service.matches(&s.key)))
+            .ok_or(AdminWeightError::NoService(target.service))?;
+        let name = self
+            .config
+            .virtual_servers
+            .get(vi)
+            .map(|v| v.name.clone())
+            .unwrap_or_default();
+        let h = self
+            .pool
+            .config()
+            .get(vi)
+            .ok_or(AdminWeightError::NoService(target.service))?;
+        let mut found = h.real_servers.iter().filter(|r| {
+            r.addr.ip() == target.addr && target.port.is_none_or(|p| p == r.addr.port())
+        });
+        let rs = match (found.next(), found.next()) {
+            (Some(r), None) => r.addr,
+            (Some(_), Some(_)) => {
+                return Err(AdminWeightError::Ambiguous {
+                    vs: name,
+                    addr: target.addr,
+                });
+            }
+            (None, _) => {
+                return Err(AdminWeightError::NoRealServer {
+                    vs: name,
+                    rs: target.port.map_or_else(
+                        || target.addr.to_string(),
+                        |p| SocketAddr::new(target.addr, p).to_string(),
+                    ),
+                });
+            }
+        };
+        let key = (h.key.clone(), rs);
+        let before = match weight {
+            Some(w) => self.admin.insert(key, w),
+            None => self.admin.remove(&key),
+        };
+        Ok(AdminWeightChange {
+            vs: name,
+            rs,
+            before,
+            after: weight,
+        })
     }
 
     /// The sorry server's weight in the table (the pool's rule: weight 1 while quorum is down,
@@ -216,11 +437,21 @@ impl Director {
         let pool = self
             .pool
             .reload(std::mem::take(&mut config.health), seed, now);
+        let mut admin = self.admin;
+        if !admin.is_empty() {
+            let present: HashSet<(&VirtualServerKey, SocketAddr)> = pool
+                .config()
+                .iter()
+                .flat_map(|v| v.real_servers.iter().map(move |r| (&v.key, r.addr)))
+                .collect();
+            admin.retain(|(k, a), _| present.contains(&(k, *a)));
+        }
         Director {
             config,
             pool,
             keys,
             retired,
+            admin,
         }
     }
 
@@ -230,15 +461,43 @@ impl Director {
         let mut out = Vec::new();
         for (vi, h) in self.pool.config().iter().enumerate() {
             for (ri, rs) in h.real_servers.iter().enumerate() {
-                out.push(RealServerStatus {
-                    vs: vi,
-                    addr: rs.addr,
-                    alive: self.pool.is_alive(vi, ri).unwrap_or(false),
-                    ipvs_weight: self.pool.ipvs_weight(vi, ri).flatten(),
-                });
+                out.push(self.real_server_status(vi, ri, rs.addr));
             }
         }
         out
+    }
+
+    fn real_server_status(&self, vi: usize, ri: usize, addr: SocketAddr) -> RealServerStatus {
+        RealServerStatus {
+            vs: vi,
+            addr,
+            alive: self.pool.is_alive(vi, ri).unwrap_or(false),
+            ipvs_weight: self.table_weight(vi, ri),
+            weight: self.pool.weight(vi, ri).unwrap_or(0),
+            admin_weight: self.admin_weight(vi, ri),
+        }
+    }
+
+    /// Per virtual server: name, services, quorum and real servers.
+    #[must_use]
+    pub fn virtual_servers(&self) -> Vec<VirtualServerStatus> {
+        self.config
+            .virtual_servers
+            .iter()
+            .zip(self.pool.config())
+            .enumerate()
+            .map(|(vi, (spec, h))| VirtualServerStatus {
+                name: spec.name.clone(),
+                services: spec.services.iter().map(|s| s.key).collect(),
+                quorum_up: self.pool.quorum_up(vi).unwrap_or(false),
+                real_servers: h
+                    .real_servers
+                    .iter()
+                    .enumerate()
+                    .map(|(ri, rs)| self.real_server_status(vi, ri, rs.addr))
+                    .collect(),
+            })
+            .collect()
     }
 
     /// Stops health checking (queues `omega` scripts as [`Pool::shutdown`] does).

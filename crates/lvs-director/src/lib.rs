@@ -32,5 +32,8 @@ pub mod error;
 pub mod runner;
 
 pub use convert::{DestSpec, DirectorConfig, VsSpec};
-pub use director::{Director, RealServerStatus};
+pub use director::{
+    AdminWeightChange, AdminWeightError, Director, RealServerSelector, RealServerStatus,
+    ServiceSelector, VirtualServerStatus,
+};
 pub use error::ConvertError;

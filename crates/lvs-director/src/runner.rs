@@ -24,7 +24,10 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::convert::DirectorConfig;
-use crate::director::{Director, RealServerStatus};
+use crate::director::{
+    AdminWeightChange, AdminWeightError, Director, RealServerSelector, RealServerStatus,
+    VirtualServerStatus,
+};
 
 /// How the runner behaves.
 #[derive(Debug, Clone, Copy, Default)]
@@ -49,8 +52,16 @@ pub struct SyncReport {
 enum Cmd {
     Reload(Box<DirectorConfig>, oneshot::Sender<SyncReport>),
     Status(oneshot::Sender<Vec<RealServerStatus>>),
+    VirtualServers(oneshot::Sender<Vec<VirtualServerStatus>>),
+    AdminWeight(
+        RealServerSelector,
+        Option<u32>,
+        oneshot::Sender<AdminWeightReply>,
+    ),
     Stop(oneshot::Sender<()>),
 }
+
+type AdminWeightReply = Result<(AdminWeightChange, SyncReport), AdminWeightError>;
 
 /// Controls a running director.
 #[derive(Debug)]
@@ -65,6 +76,8 @@ impl std::fmt::Debug for Cmd {
         f.write_str(match self {
             Cmd::Reload(..) => "Reload",
             Cmd::Status(_) => "Status",
+            Cmd::VirtualServers(_) => "VirtualServers",
+            Cmd::AdminWeight(..) => "AdminWeight",
             Cmd::Stop(_) => "Stop",
         })
     }
@@ -105,6 +118,28 @@ impl Handle {
             return Vec::new();
         }
         rx.await.unwrap_or_default()
+    }
+
+    /// Per virtual server: name, services, quorum and real servers.
+    pub async fn virtual_servers(&self) -> Vec<VirtualServerStatus> {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Cmd::VirtualServers(tx)).is_err() {
+            return Vec::new();
+        }
+        rx.await.unwrap_or_default()
+    }
+
+    /// Sets (`Some`) or removes (`None`) a real server's administrative weight
+    /// ([`Director::set_admin_weight`]; 0 drains) and brings the kernel table there through
+    /// the normal reconcile. `None` when the runner has stopped.
+    pub async fn set_admin_weight(
+        &self,
+        target: RealServerSelector,
+        weight: Option<u32>,
+    ) -> Option<AdminWeightReply> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Cmd::AdminWeight(target, weight, tx)).ok()?;
+        rx.await.ok()
     }
 
     /// Stops checking and releases the table (per the options), then returns.
@@ -274,6 +309,21 @@ impl State {
                     }
                     Some(Cmd::Status(reply)) => {
                         let _ = reply.send(self.director.real_servers());
+                    }
+                    Some(Cmd::VirtualServers(reply)) => {
+                        let _ = reply.send(self.director.virtual_servers());
+                    }
+                    Some(Cmd::AdminWeight(target, weight, reply)) => {
+                        let r = match self.director.set_admin_weight(&target, weight) {
+                            Ok(change) => {
+                                tracing::info!(vs = %change.vs, real_server = %change.rs,
+                                    before = ?change.before, after = ?change.after,
+                                    "administrative weight set");
+                                Ok((change, self.sync().await))
+                            }
+                            Err(e) => Err(e),
+                        };
+                        let _ = reply.send(r);
                     }
                     Some(Cmd::Stop(reply)) => {
                         self.stop().await;

@@ -201,6 +201,9 @@ fn start_daemon(ns: &Netns, dir: &Path, name: &str, conf: &str) -> Result<Child,
         .arg(dir.join(format!("{name}.pid")))
         .arg("-r")
         .arg(dir.join(format!("{name}.vrrp.pid")))
+        // The lab's daemons keep their control sockets in the lab directory, off /run.
+        .arg("--control-socket")
+        .arg(dir.join(format!("{name}.control.sock")))
         .stdin(Stdio::null())
         .stdout(log.try_clone().map_err(|e| e.to_string())?)
         .stderr(log)

@@ -231,7 +231,17 @@ pub fn hagroupd_bin() -> &'static str {
 
 /// Starts hagroupd in `ns` with `conf`, keepalived's command line, logs to DIR/NAME.log.
 pub fn start_hagroupd(ns: &Netns, dir: &Path, name: &str, conf: &str) -> Daemon {
-    start_with(ns, dir, name, conf, hagroupd_bin(), &[])
+    // A control socket of its own, so tests never touch /run/hagroupd on the host.
+    let sock = dir.join(format!("{name}.control.sock"));
+    let sock = sock.to_str().expect("UTF-8 test path").to_owned();
+    start_with(
+        ns,
+        dir,
+        name,
+        conf,
+        hagroupd_bin(),
+        &["--control-socket", &sock],
+    )
 }
 
 /// Starts Debian's keepalived in `ns` (`--vrrp` only, foreground, console logs).

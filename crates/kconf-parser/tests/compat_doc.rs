@@ -87,10 +87,11 @@ fn doc_sections(doc: &str) -> Vec<Section> {
         }
         let cells: Vec<&str> = line.split('|').map(str::trim).collect();
         // "| `kw` | status | notes |" splits into ["", "`kw`", "status", "notes", ""].
-        if cells.len() >= 4 && cells[0].is_empty() {
-            if let Some(kw) = cells[1].strip_prefix('`').and_then(|k| k.strip_suffix('`')) {
-                section.rows.insert(kw.to_owned(), cells[2].to_owned());
-            }
+        if cells.len() >= 4
+            && cells[0].is_empty()
+            && let Some(kw) = cells[1].strip_prefix('`').and_then(|k| k.strip_suffix('`'))
+        {
+            section.rows.insert(kw.to_owned(), cells[2].to_owned());
         }
     }
     sections.retain(|s| !s.tables.is_empty());

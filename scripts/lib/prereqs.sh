@@ -52,7 +52,8 @@ ensure_apt() {
         { PREREQ_WHY="apt-get install ${missing[*]} failed"; return 1; }
 }
 
-# ensure_cargo_tool BINARY CRATE: cargo install --locked CRATE when BINARY is missing.
+# ensure_cargo_tool BINARY CRATE: cargo install --locked CRATE when BINARY is missing (cargo-deny
+# for lint, cargo-fuzz for fuzz-smoke, cargo-deb for package).
 ensure_cargo_tool() {
     command -v "$1" >/dev/null 2>&1 && return 0
     echo "prereqs: cargo install --locked $2 (takes a few minutes once)"

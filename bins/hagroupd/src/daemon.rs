@@ -35,7 +35,7 @@ pub(crate) struct DaemonArgs {
     /// Run the VRRP side only.
     #[arg(short = 'P', long = "vrrp")]
     pub(crate) vrrp: bool,
-    /// Run the checker side only (not built yet: nothing VRRP runs).
+    /// Run the checker side only (the LVS director and its health checks; no VRRP instance).
     #[arg(short = 'C', long = "check")]
     pub(crate) check: bool,
     /// Main PID file.
@@ -352,7 +352,7 @@ impl Daemon<'_> {
 
 async fn run_async(cfg: &ConfigArgs, args: &DaemonArgs) -> ExitCode {
     if args.check && !args.vrrp {
-        tracing::warn!("-C/--check: the checker side is not built yet; no VRRP instance runs");
+        tracing::info!("-C/--check: running the checker side only; no VRRP instance runs");
     }
     let config = match load(cfg) {
         Ok(c) => c,

@@ -81,6 +81,11 @@ pub(crate) const GLOBAL: &[&str] = &[
     "include_check",
 ];
 
+/// `global_defs` keywords kept as raw items (in `unsupported`) that hagroupd nevertheless acts
+/// on, so no "not supported" note is given for them.
+pub(crate) const GLOBAL_RAW_ACTED_ON: &[&str] =
+    &["notify_fifo", "vrrp_notify_fifo", "vrrp_rt_priority"];
+
 /// `global_defs` keywords accepted but not supported yet.
 pub(crate) const GLOBAL_UNSUPPORTED: &[&str] = &[
     "vrrp_garp_extra_if",

@@ -849,6 +849,7 @@ impl<'a> Lower<'a> {
                 }
                 "vmac_prefix" | "vmac_addr_prefix" => g.vmac_prefix = self.string(n),
                 "include_check" => {}
+                k if kw::GLOBAL_RAW_ACTED_ON.contains(&k) => g.unsupported.push(Self::raw(n)),
                 k if kw::GLOBAL_UNSUPPORTED.contains(&k) => self.unsupported(n, &mut g.unsupported),
                 _ => self.unknown(n, "global_defs", &[kw::GLOBAL, kw::GLOBAL_UNSUPPORTED]),
             }

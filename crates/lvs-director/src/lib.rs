@@ -28,9 +28,11 @@
 pub mod convert;
 pub mod director;
 pub mod error;
+pub mod observe;
 #[cfg(feature = "runtime")]
 pub mod runner;
 
 pub use convert::{DestSpec, DirectorConfig, VsSpec};
 pub use director::{Director, RealServerStatus};
 pub use error::ConvertError;
+pub use observe::{RealServerHealth, VirtualServerHealth};

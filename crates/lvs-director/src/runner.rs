@@ -15,6 +15,7 @@
 //!   (keepalived's `-I/--dont-release-ipvs`).
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
 
@@ -25,9 +26,10 @@ use tokio::time::Instant;
 
 use crate::convert::DirectorConfig;
 use crate::director::{Director, RealServerStatus};
+use crate::observe::{ProbeObserver, ProbeReport, VirtualServerHealth};
 
 /// How the runner behaves.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct RunnerOptions {
     /// Leave the IPVS table in place on stop (keepalived's `-I/--dont-release-ipvs`).
     pub dont_release: bool,
@@ -35,6 +37,8 @@ pub struct RunnerOptions {
     pub seed: u64,
     /// Health-check pool options.
     pub pool: PoolOptions,
+    /// Told about every probe run (metrics); `None` by default.
+    pub observer: Option<Arc<dyn ProbeObserver>>,
 }
 
 /// What the IPVS worker last did.
@@ -49,6 +53,7 @@ pub struct SyncReport {
 enum Cmd {
     Reload(Box<DirectorConfig>, oneshot::Sender<SyncReport>),
     Status(oneshot::Sender<Vec<RealServerStatus>>),
+    Health(oneshot::Sender<Vec<VirtualServerHealth>>),
     Stop(oneshot::Sender<()>),
 }
 
@@ -65,6 +70,7 @@ impl std::fmt::Debug for Cmd {
         f.write_str(match self {
             Cmd::Reload(..) => "Reload",
             Cmd::Status(_) => "Status",
+            Cmd::Health(_) => "Health",
             Cmd::Stop(_) => "Stop",
         })
     }
@@ -107,6 +113,14 @@ impl Handle {
         rx.await.unwrap_or_default()
     }
 
+    /// A cloneable, read-only view of the director's health for other tasks (metrics).
+    #[must_use]
+    pub fn health_source(&self) -> HealthSource {
+        HealthSource {
+            tx: self.tx.clone(),
+        }
+    }
+
     /// Stops checking and releases the table (per the options), then returns.
     pub async fn stop(self) {
         let (tx, rx) = oneshot::channel();
@@ -114,6 +128,22 @@ impl Handle {
             let _ = rx.await;
         }
         let _ = self.task.await;
+    }
+}
+
+/// Asks a running director for its health; see [`Handle::health_source`].
+#[derive(Debug, Clone)]
+pub struct HealthSource {
+    tx: mpsc::UnboundedSender<Cmd>,
+}
+
+impl HealthSource {
+    /// Per virtual server: quorum, real servers alive and weights; `None` once the director
+    /// has stopped.
+    pub async fn health(&self) -> Option<Vec<VirtualServerHealth>> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Cmd::Health(tx)).ok()?;
+        rx.await.ok()
     }
 }
 
@@ -206,8 +236,23 @@ impl State {
             let cfg = cfg.clone();
             let tx = results.clone();
             let epoch = self.epoch;
+            let observer = self.options.observer.clone().and_then(|o| {
+                let vs = self.director.pool().config().get(due.id.vs)?.key.clone();
+                Some((o, vs))
+            });
             tokio::spawn(async move {
-                let outcome = match healthcheck::probes::run_probe(&cfg, rs, due.timeout).await {
+                let started = std::time::Instant::now();
+                let result = healthcheck::probes::run_probe(&cfg, rs, due.timeout).await;
+                if let Some((o, vs)) = observer {
+                    o.probe_done(&ProbeReport {
+                        virtual_server: &vs,
+                        real_server: rs,
+                        checker: &cfg.kind,
+                        result: &result,
+                        elapsed: started.elapsed(),
+                    });
+                }
+                let outcome = match result {
                     Ok(o) => o,
                     Err(e) => {
                         tracing::debug!(real_server = %rs, error = %e, "check failed");
@@ -272,6 +317,9 @@ impl State {
                     }
                     Some(Cmd::Status(reply)) => {
                         let _ = reply.send(self.director.real_servers());
+                    }
+                    Some(Cmd::Health(reply)) => {
+                        let _ = reply.send(self.director.health());
                     }
                     Some(Cmd::Stop(reply)) => {
                         self.stop().await;

@@ -205,6 +205,7 @@ async fn run_async(cfg: &ConfigArgs, args: &DaemonArgs) -> ExitCode {
         return ExitCode::from(1);
     };
     let driver = Arc::new(handle);
+    let _metrics = crate::metrics::start(&driver);
     let mut notifier = Notifier::new(&config);
     let mut policy = ScriptPolicy::from_config(&config);
     let mut trackers = vrrp_scripts::spawn_trackers(&config, &policy, Arc::clone(&driver));

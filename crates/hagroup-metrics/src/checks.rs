@@ -110,12 +110,12 @@ impl CheckMetrics {
         registry.register(
             "hagroup_check_results",
             "Health-check probes run, by virtual server, real server, checker type and result \
-             (success, failure, timeout, value).",
+             (success, failure, timeout, value)",
             self.results.clone(),
         );
         registry.register_with_unit(
             "hagroup_check_duration",
-            "How long health-check probes took, by virtual server, real server and checker type.",
+            "How long health-check probes took, by virtual server, real server and checker type",
             Unit::Seconds,
             self.latency.clone(),
         );

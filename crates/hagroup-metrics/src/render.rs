@@ -121,7 +121,9 @@ impl Builder {
         for (labels, v) in rows {
             family.get_or_create(&labels).inc_by(v);
         }
-        self.registry.register(name, help, family);
+        // The encoder ends help texts with a full stop itself.
+        self.registry
+            .register(name, help.trim_end_matches('.'), family);
     }
 
     fn gauge<L>(&mut self, name: &str, help: &str, rows: impl IntoIterator<Item = (L, i64)>)
@@ -132,7 +134,8 @@ impl Builder {
         for (labels, v) in rows {
             family.get_or_create(&labels).set(v);
         }
-        self.registry.register(name, help, family);
+        self.registry
+            .register(name, help.trim_end_matches('.'), family);
     }
 }
 
@@ -351,7 +354,7 @@ fn render_ipvs(b: &mut Builder, ipvs: &Result<Table, String>) {
     up.set(i64::from(ipvs.is_ok()));
     b.registry.register(
         "hagroup_ipvs_up",
-        "1 when the kernel's IPVS table could be read at this scrape.",
+        "1 when the kernel's IPVS table could be read at this scrape",
         up,
     );
     let Ok(table) = ipvs else { return };
@@ -384,10 +387,10 @@ fn render_ipvs(b: &mut Builder, ipvs: &Result<Table, String>) {
             })
         })
         .collect();
-    render_stats(b, "service", "of the service", &services);
+    render_stats(b, "service", "for the service", &services);
     let dest_stats: Vec<(DestLabels, Stats)> =
         dests.iter().map(|(l, d)| (l.clone(), d.stats)).collect();
-    render_stats(b, "real_server", "of the real server", &dest_stats);
+    render_stats(b, "real_server", "for the real server", &dest_stats);
     b.gauge(
         "hagroup_ipvs_real_server_active_connections",
         "Active connections of the real server (kernel IPVS).",

@@ -290,6 +290,12 @@ fn the_text_has_every_family_with_the_values_fed_in_and_parses() {
     checks.record(vs, "198.51.100.2:80", "TCP_CHECK", "timeout", 3.0);
     let text = render(&known_scrape(), &checks);
     let s = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let helps: Vec<&str> = text.lines().filter(|l| l.starts_with("# HELP ")).collect();
+    assert!(helps.len() > 40, "{helps:?}");
+    assert!(
+        helps.iter().all(|l| l.ends_with('.') && !l.ends_with("..")),
+        "{helps:?}"
+    );
 
     // VRRP.
     let vi = [("instance", "VI_1")];

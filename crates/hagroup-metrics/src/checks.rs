@@ -1,5 +1,8 @@
 //! Health-check results and latency, counted as the probes finish.
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
+
 use healthcheck::Outcome;
 use healthcheck::probes::ProbeError;
 use lvs_director::observe::{ProbeObserver, ProbeReport};
@@ -42,6 +45,8 @@ fn latency_histogram() -> Histogram {
 pub struct CheckMetrics {
     results: Family<CheckResultLabels, Counter>,
     latency: Family<CheckLabels, Histogram, fn() -> Histogram>,
+    /// Every series created, so that those of removed real servers can be dropped.
+    known: Arc<Mutex<HashSet<CheckResultLabels>>>,
 }
 
 impl Default for CheckMetrics {
@@ -69,6 +74,7 @@ impl CheckMetrics {
         CheckMetrics {
             results: Family::default(),
             latency: Family::new_with_constructor(latency_histogram),
+            known: Arc::default(),
         }
     }
 
@@ -82,14 +88,17 @@ impl CheckMetrics {
         result: &str,
         seconds: f64,
     ) {
-        self.results
-            .get_or_create(&CheckResultLabels {
-                virtual_server: virtual_server.to_owned(),
-                real_server: real_server.to_owned(),
-                checker: checker.to_owned(),
-                result: result.to_owned(),
-            })
-            .inc();
+        let labels = CheckResultLabels {
+            virtual_server: virtual_server.to_owned(),
+            real_server: real_server.to_owned(),
+            checker: checker.to_owned(),
+            result: result.to_owned(),
+        };
+        self.results.get_or_create(&labels).inc();
+        self.known
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(labels);
         self.latency
             .get_or_create(&CheckLabels {
                 virtual_server: virtual_server.to_owned(),
@@ -99,10 +108,32 @@ impl CheckMetrics {
             .observe(seconds);
     }
 
-    /// Forgets every series (after a reload removed real servers, so that they do not linger).
+    /// Forgets every series.
     pub fn clear(&self) {
+        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
         self.results.clear();
         self.latency.clear();
+        known.clear();
+    }
+
+    /// Drops the series of real servers for which `keep(virtual_server, real_server)` (label
+    /// values) is false: those a reload removed. Returns how many series were dropped.
+    pub fn retain(&self, mut keep: impl FnMut(&str, &str) -> bool) -> usize {
+        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        let before = known.len();
+        known.retain(|l| {
+            if keep(&l.virtual_server, &l.real_server) {
+                return true;
+            }
+            self.results.remove(l);
+            self.latency.remove(&CheckLabels {
+                virtual_server: l.virtual_server.clone(),
+                real_server: l.real_server.clone(),
+                checker: l.checker.clone(),
+            });
+            false
+        });
+        before - known.len()
     }
 
     /// Registers the families (sharing the counters) in `registry`.
@@ -138,6 +169,38 @@ impl ProbeObserver for CheckMetrics {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn retain_drops_the_series_of_removed_real_servers_only() {
+        let m = CheckMetrics::new();
+        m.record(
+            "tcp/192.0.2.1:80",
+            "198.51.100.1:80",
+            "TCP_CHECK",
+            "success",
+            0.1,
+        );
+        m.record(
+            "tcp/192.0.2.1:80",
+            "198.51.100.1:80",
+            "TCP_CHECK",
+            "failure",
+            0.1,
+        );
+        m.record(
+            "tcp/192.0.2.1:80",
+            "198.51.100.2:80",
+            "TCP_CHECK",
+            "success",
+            0.1,
+        );
+        let dropped = m.retain(|_, rs| rs != "198.51.100.1:80");
+        assert_eq!(dropped, 2);
+        let text = crate::render(&crate::Scrape::default(), &m);
+        assert!(!text.contains("198.51.100.1:80"), "{text}");
+        assert!(text.contains("real_server=\"198.51.100.2:80\""), "{text}");
+        assert_eq!(m.retain(|_, _| true), 0);
+    }
 
     #[test]
     fn results_are_classified() {

@@ -1,5 +1,6 @@
 //! Where a scrape reads from: the VRRP driver, the director's health, the kernel's IPVS table.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -7,6 +8,7 @@ use lvs_director::runner::HealthSource;
 use vrrp_net::driver::DriverHandle;
 
 use crate::checks::CheckMetrics;
+use crate::labels::virtual_server_label;
 use crate::render::{Scrape, VrrpSample, render};
 
 /// How long one part of a scrape may take before it is left out.
@@ -75,9 +77,24 @@ impl Sources {
         scrape
     }
 
-    /// Reads everything and renders the exposition text.
+    /// Reads everything and renders the exposition text. Check series of real servers the
+    /// director no longer runs (removed by a reload) are dropped first.
     pub async fn render(&self) -> String {
-        render(&self.scrape().await, &self.checks)
+        let scrape = self.scrape().await;
+        if let Some(health) = &scrape.health {
+            let running: HashSet<(String, String)> = health
+                .iter()
+                .flat_map(|v| {
+                    let vs = virtual_server_label(&v.key);
+                    v.real_servers
+                        .iter()
+                        .map(move |r| (vs.clone(), r.addr.to_string()))
+                })
+                .collect();
+            self.checks
+                .retain(|vs, rs| running.contains(&(vs.to_owned(), rs.to_owned())));
+        }
+        render(&scrape, &self.checks)
     }
 }
 

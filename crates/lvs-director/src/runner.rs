@@ -113,11 +113,12 @@ impl Handle {
         rx.await.unwrap_or_default()
     }
 
-    /// A cloneable, read-only view of the director's health for other tasks (metrics).
+    /// A cloneable, read-only view of the director's health for other tasks (metrics). It
+    /// does not keep the director running: dropping the handle still stops it.
     #[must_use]
     pub fn health_source(&self) -> HealthSource {
         HealthSource {
-            tx: self.tx.clone(),
+            tx: self.tx.downgrade(),
         }
     }
 
@@ -134,7 +135,7 @@ impl Handle {
 /// Asks a running director for its health; see [`Handle::health_source`].
 #[derive(Debug, Clone)]
 pub struct HealthSource {
-    tx: mpsc::UnboundedSender<Cmd>,
+    tx: mpsc::WeakUnboundedSender<Cmd>,
 }
 
 impl HealthSource {
@@ -142,7 +143,7 @@ impl HealthSource {
     /// has stopped.
     pub async fn health(&self) -> Option<Vec<VirtualServerHealth>> {
         let (tx, rx) = oneshot::channel();
-        self.tx.send(Cmd::Health(tx)).ok()?;
+        self.tx.upgrade()?.send(Cmd::Health(tx)).ok()?;
         rx.await.ok()
     }
 }

@@ -35,7 +35,7 @@ impl Default for ServerOptions {
         ServerOptions {
             max_request: 8 * 1024,
             timeout: Duration::from_secs(10),
-            max_connections: 16,
+            max_connections: 4,
         }
     }
 }

@@ -79,23 +79,37 @@ impl Sources {
 
     /// Reads everything and renders the exposition text. Check series of real servers the
     /// director no longer runs (removed by a reload) are dropped first.
+    ///
+    /// The rendering runs on a blocking thread: with thousands of real servers it is tens of
+    /// megabytes of text, which must not hold up the tasks sharing the daemon's runtime (VRRP
+    /// adverts).
     pub async fn render(&self) -> String {
         let scrape = self.scrape().await;
-        if let Some(health) = &scrape.health {
-            let running: HashSet<(String, String)> = health
-                .iter()
-                .flat_map(|v| {
-                    let vs = virtual_server_label(&v.key);
-                    v.real_servers
-                        .iter()
-                        .map(move |r| (vs.clone(), r.addr.to_string()))
-                })
-                .collect();
-            self.checks
-                .retain(|vs, rs| running.contains(&(vs.to_owned(), rs.to_owned())));
-        }
-        render(&scrape, &self.checks)
+        let checks = self.checks.clone();
+        tokio::task::spawn_blocking(move || {
+            forget_removed(&checks, &scrape);
+            render(&scrape, &checks)
+        })
+        .await
+        .unwrap_or_else(|_| "# EOF\n".to_owned())
     }
+}
+
+/// Drops the check series of real servers the director no longer runs.
+fn forget_removed(checks: &CheckMetrics, scrape: &Scrape) {
+    let Some(health) = &scrape.health else {
+        return;
+    };
+    let running: HashSet<(String, String)> = health
+        .iter()
+        .flat_map(|v| {
+            let vs = virtual_server_label(&v.key);
+            v.real_servers
+                .iter()
+                .map(move |r| (vs.clone(), r.addr.to_string()))
+        })
+        .collect();
+    checks.retain(|vs, rs| running.contains(&(vs.to_owned(), rs.to_owned())));
 }
 
 /// The kernel's IPVS table with its counters, read on a blocking thread (netlink is blocking).

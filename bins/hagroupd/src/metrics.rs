@@ -19,8 +19,8 @@ use vrrp_net::driver::DriverHandle;
 /// The metrics flag.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub(crate) struct MetricsArgs {
-    /// Serve Prometheus metrics at http://ADDR:PORT/metrics (e.g. 127.0.0.1:9650 or
-    /// [::1]:9650); off by default.
+    /// Serve Prometheus metrics at `http://ADDR:PORT/metrics` (e.g. `127.0.0.1:9650` or
+    /// `[::1]:9650`); off by default.
     #[arg(long = "metrics-listen", value_name = "ADDR:PORT")]
     pub(crate) metrics_listen: Option<SocketAddr>,
 }

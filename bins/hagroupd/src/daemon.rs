@@ -379,6 +379,7 @@ async fn run_async(cfg: &ConfigArgs, args: &DaemonArgs) -> ExitCode {
         return ExitCode::from(1);
     };
     let driver = Arc::new(handle);
+    let _metrics = crate::metrics::start(&driver);
     let policy = ScriptPolicy::from_config(&config);
     let trackers = vrrp_scripts::spawn_trackers(&config, &policy, Arc::clone(&driver));
     let mut daemon = Daemon {

@@ -30,6 +30,7 @@ fn options() -> RunnerOptions {
     RunnerOptions {
         dont_release: ARGS.get().is_some_and(|a| a.dont_release_ipvs),
         seed: u64::from(std::process::id()),
+        observer: crate::metrics::observer(),
         ..RunnerOptions::default()
     }
 }
@@ -66,6 +67,7 @@ pub(crate) async fn start(config: &Config, vrrp_only: bool) -> Option<Handle> {
     let services: usize = dc.virtual_servers.iter().map(|v| v.services.len()).sum();
     match runner::start(dc, options()).await {
         Ok(h) => {
+            crate::metrics::set_director(Some(h.health_source()));
             tracing::info!(
                 virtual_servers = config.virtual_servers.len(),
                 services,

@@ -9,6 +9,7 @@ mod director;
 mod dumps;
 mod genhash_cmd;
 mod ipvs_cmd;
+mod metrics;
 mod vrrp_config;
 mod vrrp_notify;
 mod vrrp_scripts;
@@ -35,6 +36,9 @@ struct Cli {
     /// keepalived's LVS flags (`-I`).
     #[command(flatten)]
     director: director::DirectorArgs,
+    /// Prometheus metrics (`--metrics-listen`).
+    #[command(flatten)]
+    metrics: metrics::MetricsArgs,
 }
 
 /// hagroupd's own subcommands.
@@ -62,6 +66,10 @@ fn main() -> ExitCode {
         Some(Command::Genhash(args)) => genhash_cmd::run(&args),
         Some(Command::Ipvs(args)) => ipvs_cmd::run(&args),
         None => {
+            if let Err(e) = metrics::bind(&cli.metrics) {
+                eprintln!("hagroupd: --metrics-listen: {e}");
+                return ExitCode::from(1);
+            }
             director::set_args(cli.director);
             daemon::run(&cli.config, &cli.daemon)
         }

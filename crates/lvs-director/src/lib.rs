@@ -28,6 +28,7 @@
 pub mod convert;
 pub mod director;
 pub mod error;
+pub mod observe;
 #[cfg(feature = "runtime")]
 pub mod runner;
 
@@ -37,3 +38,4 @@ pub use director::{
     ServiceSelector, VirtualServerStatus,
 };
 pub use error::ConvertError;
+pub use observe::{RealServerHealth, VirtualServerHealth};

@@ -15,6 +15,7 @@
 //!   (keepalived's `-I/--dont-release-ipvs`).
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
 
@@ -28,9 +29,10 @@ use crate::director::{
     AdminWeightChange, AdminWeightError, Director, RealServerSelector, RealServerStatus,
     VirtualServerStatus,
 };
+use crate::observe::{ProbeObserver, ProbeReport, VirtualServerHealth};
 
 /// How the runner behaves.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct RunnerOptions {
     /// Leave the IPVS table in place on stop (keepalived's `-I/--dont-release-ipvs`).
     pub dont_release: bool,
@@ -38,6 +40,8 @@ pub struct RunnerOptions {
     pub seed: u64,
     /// Health-check pool options.
     pub pool: PoolOptions,
+    /// Told about every probe run (metrics); `None` by default.
+    pub observer: Option<Arc<dyn ProbeObserver>>,
 }
 
 /// What the IPVS worker last did.
@@ -58,6 +62,7 @@ enum Cmd {
         Option<u32>,
         oneshot::Sender<AdminWeightReply>,
     ),
+    Health(oneshot::Sender<Vec<VirtualServerHealth>>),
     Stop(oneshot::Sender<()>),
 }
 
@@ -78,6 +83,7 @@ impl std::fmt::Debug for Cmd {
             Cmd::Status(_) => "Status",
             Cmd::VirtualServers(_) => "VirtualServers",
             Cmd::AdminWeight(..) => "AdminWeight",
+            Cmd::Health(_) => "Health",
             Cmd::Stop(_) => "Stop",
         })
     }
@@ -142,6 +148,15 @@ impl Handle {
         rx.await.ok()
     }
 
+    /// A cloneable, read-only view of the director's health for other tasks (metrics). It
+    /// does not keep the director running: dropping the handle still stops it.
+    #[must_use]
+    pub fn health_source(&self) -> HealthSource {
+        HealthSource {
+            tx: self.tx.downgrade(),
+        }
+    }
+
     /// Stops checking and releases the table (per the options), then returns.
     pub async fn stop(self) {
         let (tx, rx) = oneshot::channel();
@@ -149,6 +164,22 @@ impl Handle {
             let _ = rx.await;
         }
         let _ = self.task.await;
+    }
+}
+
+/// Asks a running director for its health; see [`Handle::health_source`].
+#[derive(Debug, Clone)]
+pub struct HealthSource {
+    tx: mpsc::WeakUnboundedSender<Cmd>,
+}
+
+impl HealthSource {
+    /// Per virtual server: quorum, real servers alive and weights; `None` once the director
+    /// has stopped.
+    pub async fn health(&self) -> Option<Vec<VirtualServerHealth>> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.upgrade()?.send(Cmd::Health(tx)).ok()?;
+        rx.await.ok()
     }
 }
 
@@ -241,8 +272,23 @@ impl State {
             let cfg = cfg.clone();
             let tx = results.clone();
             let epoch = self.epoch;
+            let observer = self.options.observer.clone().and_then(|o| {
+                let vs = self.director.pool().config().get(due.id.vs)?.key.clone();
+                Some((o, vs))
+            });
             tokio::spawn(async move {
-                let outcome = match healthcheck::probes::run_check(&cfg, rs, &due).await {
+                let started = std::time::Instant::now();
+                let result = healthcheck::probes::run_check(&cfg, rs, &due).await;
+                if let Some((o, vs)) = observer {
+                    o.probe_done(&ProbeReport {
+                        virtual_server: &vs,
+                        real_server: rs,
+                        checker: &cfg.kind,
+                        result: &result,
+                        elapsed: started.elapsed(),
+                    });
+                }
+                let outcome = match result {
                     Ok(o) => o,
                     Err(e) => {
                         tracing::debug!(real_server = %rs, error = %e, "check failed");
@@ -324,6 +370,9 @@ impl State {
                             Err(e) => Err(e),
                         };
                         let _ = reply.send(r);
+                    }
+                    Some(Cmd::Health(reply)) => {
+                        let _ = reply.send(self.director.health());
                     }
                     Some(Cmd::Stop(reply)) => {
                         self.stop().await;

@@ -1,6 +1,6 @@
 //! The daemon: runs every `vrrp_instance` / `vrrp_sync_group` and `virtual_server` of the
 //! configuration with keepalived's command line, signals (SIGTERM/SIGINT stop, SIGHUP reload by
-//! diff, SIGUSR1/SIGUSR2/SIGRTMIN+2 keepalived's dumps), the control socket (`control.rs`),
+//! diff, SIGUSR1/SIGUSR2/SIGRTMIN+2/SIGRTMAX-1 keepalived's dumps), the control socket (`control.rs`),
 //! PID files, systemd `Type=notify` readiness and structured logs.
 //!
 //! [`Daemon`] holds what runs (the configuration, the VRRP driver, the LVS director, scripts);
@@ -401,9 +401,17 @@ async fn run_async(cfg: &ConfigArgs, args: &DaemonArgs) -> ExitCode {
         signal(SignalKind::user_defined1()),
         signal(SignalKind::user_defined2()),
         signal(SignalKind::from_raw(libc::SIGRTMIN() + 2)),
+        signal(SignalKind::from_raw(libc::SIGRTMAX() - 1)),
     );
-    let (Ok(mut term), Ok(mut int), Ok(mut hup), Ok(mut usr1), Ok(mut usr2), Ok(mut rtmin2)) =
-        signals
+    let (
+        Ok(mut term),
+        Ok(mut int),
+        Ok(mut hup),
+        Ok(mut usr1),
+        Ok(mut usr2),
+        Ok(mut rtmin2),
+        Ok(mut rtmax1),
+    ) = signals
     else {
         tracing::error!("cannot install signal handlers");
         return ExitCode::from(1);
@@ -424,6 +432,12 @@ async fn run_async(cfg: &ConfigArgs, args: &DaemonArgs) -> ExitCode {
             _ = usr1.recv() => daemon.dump(Dump::Data).await,
             _ = usr2.recv() => daemon.dump(Dump::Stats).await,
             _ = rtmin2.recv() => daemon.dump(Dump::Json).await,
+            // keepalived's STATS_CLEAR: the statistics file; the counters are not zeroed (they
+            // also feed the metrics, whose counters must never go backwards).
+            _ = rtmax1.recv() => {
+                tracing::info!("SIGRTMAX-1: statistics written; counters are not cleared");
+                daemon.dump(Dump::Stats).await;
+            }
             Some(incoming) = control.recv() => crate::control::handle(&mut daemon, incoming).await,
             ev = events.recv() => match ev {
                 Some(ev) => daemon.on_event(&ev),

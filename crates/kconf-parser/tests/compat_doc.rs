@@ -37,7 +37,9 @@ fn keyword_tables(src: &str) -> BTreeMap<String, Vec<String>> {
         if !after.starts_with("&[&str]") {
             continue;
         }
-        let body_start = after.find("= &[").expect("table initialiser") + 4;
+        // `= &[` (rustfmt may break the line between `=` and `&[`).
+        let eq = after.find('=').expect("table initialiser");
+        let body_start = after[eq..].find("&[").expect("table initialiser") + eq + 2;
         let body_end = after[body_start..].find("];").expect("end of table") + body_start;
         let body = &after[body_start..body_end];
         let words: Vec<String> = body

@@ -313,8 +313,26 @@ pub struct MiscCheck {
     pub timeout: Option<Duration>,
     /// `misc_dynamic`: exit codes 2..=255 mean up with weight adjustment `code - 2`.
     pub dynamic: bool,
-    /// `user`: run as this uid/gid (default: the current user).
+    /// `user`: run as this uid/gid (default: the current user). Takes precedence over
+    /// [`MiscCheck::run_as`].
     pub user: Option<(u32, u32)>,
+    /// The user (and group) to run as, by name, looked up when the script runs (keepalived's
+    /// `user U [G]` on the checker, else `global_defs script_user`, else `keepalived_script`
+    /// when that user exists). An unknown user fails the check, except an
+    /// [`RunAsUser::if_exists`] one, which falls back to the current user.
+    pub run_as: Option<RunAsUser>,
+}
+
+/// A user (and group) to run a script as, by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunAsUser {
+    /// The user name.
+    pub user: String,
+    /// The group name; `None` uses the user's primary group.
+    pub group: Option<String>,
+    /// Use it only if it exists (keepalived's default `keepalived_script`); otherwise run as
+    /// the current user.
+    pub if_exists: bool,
 }
 
 /// `SMTP_CHECK` options.

@@ -599,7 +599,7 @@ fn misc(script: &str, dynamic: bool, timeout: Duration) -> CheckerConfig {
             argv: vec!["/bin/sh".into(), "-c".into(), script.into()],
             timeout: Some(timeout),
             dynamic,
-            user: None,
+            ..Default::default()
         }),
         Duration::from_secs(1),
     )
@@ -1067,6 +1067,53 @@ async fn misc_check_runs_as_script_user() {
     } else {
         assert!(matches!(r, Err(ProbeError::Script(_))));
     }
+}
+
+#[tokio::test]
+async fn misc_check_runs_as_a_user_named_in_the_configuration() {
+    let rs: SocketAddr = "192.0.2.1:80".parse().unwrap();
+    let t = Duration::from_secs(10);
+    let me = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|v| v.split_whitespace().next().map(str::to_owned))
+        .unwrap();
+    let with = |script: &str, user: &str, group: Option<&str>, if_exists: bool| {
+        let mut c = misc(script, false, t);
+        if let CheckerKind::Misc(m) = &mut c.kind {
+            m.run_as = Some(RunAsUser {
+                user: user.into(),
+                group: group.map(Into::into),
+                if_exists,
+            });
+        }
+        c
+    };
+    if me == "0" {
+        // `nobody` is uid 65534 on Debian; its primary group, or the one named.
+        let c = with("[ \"$(id -u)\" = 65534 ]", "nobody", None, false);
+        assert_eq!(run_probe(&c, rs, t).await.unwrap(), Outcome::Up);
+        let c = with("[ \"$(id -g)\" = 0 ]", "nobody", Some("root"), false);
+        assert_eq!(run_probe(&c, rs, t).await.unwrap(), Outcome::Up);
+    }
+    // An unknown user fails the check with the reason...
+    let c = with("true", "hagroup-no-such-user", None, false);
+    let err = run_probe(&c, rs, t).await.unwrap_err();
+    assert!(
+        matches!(&err, ProbeError::Script(m) if m.contains("hagroup-no-such-user")),
+        "{err}"
+    );
+    let c = with("true", "nobody", Some("hagroup-no-such-group"), false);
+    assert!(run_probe(&c, rs, t).await.is_err());
+    // ...unless it is keepalived's optional default, which falls back to the current user.
+    let c = with(
+        &format!("[ \"$(id -u)\" = {me} ]"),
+        "hagroup-no-such-user",
+        None,
+        true,
+    );
+    assert_eq!(run_probe(&c, rs, t).await.unwrap(), Outcome::Up);
 }
 
 // ---- the HTTP reader on arbitrary input ----

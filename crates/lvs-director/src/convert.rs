@@ -453,9 +453,23 @@ fn checker(
                 argv: script.argv.clone(),
                 timeout: Some(m.misc_timeout),
                 dynamic: m.misc_dynamic,
-                // Resolving user names is the daemon's business; the script runs as the
-                // daemon's user.
                 user: None,
+                // keepalived: the checker's `user`, else `script_user`, else
+                // `keepalived_script` if that user exists, else root. Looked up at run time.
+                run_as: Some(
+                    match m.user.as_ref().or(config.global_defs.script_user.as_ref()) {
+                        Some(u) => hc::RunAsUser {
+                            user: u.user.clone(),
+                            group: u.group.clone(),
+                            if_exists: false,
+                        },
+                        None => hc::RunAsUser {
+                            user: "keepalived_script".into(),
+                            group: None,
+                            if_exists: true,
+                        },
+                    },
+                ),
             })
         }
         k::CheckerKind::Smtp(s) => hc::CheckerKind::Smtp(hc::SmtpCheck {

@@ -449,3 +449,39 @@ fn http_checker_options_reach_the_probes() {
         Err(ConvertError::BadChecker { checker: "SSL_GET", why, .. }) if why.contains("password")
     ));
 }
+
+#[test]
+fn misc_check_users_follow_keepalived_defaults() {
+    let misc_user = |text: &str| {
+        let c = config(text);
+        let healthcheck::CheckerKind::Misc(m) = &c.health[0].real_servers[0].checkers[0].kind
+        else {
+            panic!("MISC_CHECK expected");
+        };
+        m.run_as.clone().unwrap()
+    };
+    let vs = |checker_user: &str| {
+        format!(
+            "virtual_server 192.0.2.1 80 {{ protocol TCP\n real_server 198.51.100.1 80 {{\n\
+             MISC_CHECK {{\n misc_path /bin/true\n {checker_user}\n }}\n }} }}"
+        )
+    };
+    // Neither: keepalived_script if it exists.
+    let d = misc_user(&vs(""));
+    assert_eq!((d.user.as_str(), d.if_exists), ("keepalived_script", true));
+    // global_defs script_user.
+    let g = misc_user(&format!(
+        "global_defs {{\n script_user nobody nogroup\n}}\n{}",
+        vs("")
+    ));
+    assert_eq!(
+        (g.user.as_str(), g.group.as_deref(), g.if_exists),
+        ("nobody", Some("nogroup"), false)
+    );
+    // The checker's own user wins.
+    let own = misc_user(&format!(
+        "global_defs {{\n script_user nobody\n}}\n{}",
+        vs("user daemon")
+    ));
+    assert_eq!((own.user.as_str(), own.group), ("daemon", None));
+}

@@ -1,4 +1,5 @@
-//! MISC_CHECK: run a program (argv, no shell) in its own process group, as `user` if set.
+//! MISC_CHECK: run a program (argv, no shell) in its own process group, as `user` / `run_as`
+//! if set.
 //!
 //! Exit 0 = up; 1 = down; with `misc_dynamic`, 2..=255 = up with weight adjustment `code − 2`
 //! (without it, any non-zero code is down). A signal or the timeout is down; on timeout the
@@ -24,6 +25,30 @@ pub(crate) fn outcome_of(code: Option<i32>, dynamic: bool) -> Result<Outcome, Pr
     }
 }
 
+/// The uid/gid of [`MiscCheck::run_as`], looked up now (`None`: run as the current user).
+fn run_as(m: &MiscCheck) -> Result<Option<(u32, u32)>, ProbeError> {
+    let Some(r) = &m.run_as else {
+        return Ok(None);
+    };
+    let user = nix::unistd::User::from_name(&r.user)
+        .map_err(|e| ProbeError::Script(format!("cannot look up user {}: {e}", r.user)))?;
+    let Some(user) = user else {
+        if r.if_exists {
+            return Ok(None);
+        }
+        return Err(ProbeError::Script(format!("no user {}", r.user)));
+    };
+    let gid = match &r.group {
+        None => user.gid.as_raw(),
+        Some(g) => nix::unistd::Group::from_name(g)
+            .map_err(|e| ProbeError::Script(format!("cannot look up group {g}: {e}")))?
+            .ok_or_else(|| ProbeError::Script(format!("no group {g}")))?
+            .gid
+            .as_raw(),
+    };
+    Ok(Some((user.uid.as_raw(), gid)))
+}
+
 /// One MISC_CHECK attempt.
 pub(crate) async fn check(m: &MiscCheck, timeout: Duration) -> Result<Outcome, ProbeError> {
     let (prog, args) = m
@@ -37,7 +62,7 @@ pub(crate) async fn check(m: &MiscCheck, timeout: Duration) -> Result<Outcome, P
         .stderr(Stdio::null())
         .process_group(0)
         .kill_on_drop(true);
-    if let Some((uid, gid)) = m.user {
+    if let Some((uid, gid)) = m.user.map(Some).map_or_else(|| run_as(m), Ok)? {
         cmd.gid(gid).uid(uid);
     }
     let mut child = cmd

@@ -46,6 +46,7 @@ mod tree;
 
 pub use diag::{DiagKind, Diagnostic, Severity, SourceMap};
 pub use fs::{FileSystem, MemFs, RealFs};
+pub use lower::split_command;
 pub use model::Config;
 
 use std::path::Path;

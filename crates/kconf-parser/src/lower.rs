@@ -69,8 +69,9 @@ fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-/// Splits a command into argv with keepalived's shell-like quoting and escapes.
-pub(crate) fn split_command(cmd: &str) -> Vec<String> {
+/// Splits a command into argv with keepalived's shell-like quoting and escapes (what the model's
+/// [`Script::argv`](crate::model::Script::argv) holds).
+pub fn split_command(cmd: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut have = false;

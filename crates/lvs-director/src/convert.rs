@@ -37,6 +37,10 @@ pub struct DirectorConfig {
     pub flush_on_stop: bool,
     /// Settings accepted but not acted on (e.g. `BFD_CHECK`), one line each.
     pub warnings: Vec<String>,
+    /// Who runs the `notify_up`/`notify_down`/`quorum_up`/`quorum_down` scripts:
+    /// `global_defs script_user`, else `keepalived_script` if that user exists, else the
+    /// daemon's user (`None` here: the daemon's user).
+    pub script_user: Option<hc::RunAsUser>,
 }
 
 /// The IPVS side of one `virtual_server` block.
@@ -201,6 +205,7 @@ impl DirectorConfig {
             flush_at_start: g.lvs_flush,
             flush_on_stop: g.lvs_flush_on_stop,
             warnings,
+            script_user: Some(default_script_user(config)),
         })
     }
 
@@ -214,6 +219,7 @@ impl DirectorConfig {
             flush_at_start: false,
             flush_on_stop: false,
             warnings: Vec::new(),
+            script_user: None,
         }
     }
 
@@ -423,6 +429,23 @@ fn forward(
     })
 }
 
+/// keepalived's default script user: `global_defs script_user`, else `keepalived_script` when
+/// that user exists (else root).
+fn default_script_user(config: &Config) -> hc::RunAsUser {
+    match &config.global_defs.script_user {
+        Some(u) => hc::RunAsUser {
+            user: u.user.clone(),
+            group: u.group.clone(),
+            if_exists: false,
+        },
+        None => hc::RunAsUser {
+            user: "keepalived_script".into(),
+            group: None,
+            if_exists: true,
+        },
+    }
+}
+
 /// One checker; `None` for a checker type the health core does not run (`BFD_CHECK`).
 fn checker(
     config: &Config,
@@ -456,20 +479,14 @@ fn checker(
                 user: None,
                 // keepalived: the checker's `user`, else `script_user`, else
                 // `keepalived_script` if that user exists, else root. Looked up at run time.
-                run_as: Some(
-                    match m.user.as_ref().or(config.global_defs.script_user.as_ref()) {
-                        Some(u) => hc::RunAsUser {
-                            user: u.user.clone(),
-                            group: u.group.clone(),
-                            if_exists: false,
-                        },
-                        None => hc::RunAsUser {
-                            user: "keepalived_script".into(),
-                            group: None,
-                            if_exists: true,
-                        },
+                run_as: Some(match &m.user {
+                    Some(u) => hc::RunAsUser {
+                        user: u.user.clone(),
+                        group: u.group.clone(),
+                        if_exists: false,
                     },
-                ),
+                    None => default_script_user(config),
+                }),
             })
         }
         k::CheckerKind::Smtp(s) => hc::CheckerKind::Smtp(hc::SmtpCheck {

@@ -314,7 +314,9 @@ impl State {
                 }
                 Event::QuorumLost { vs } => tracing::warn!(vs, "quorum lost"),
                 Event::QuorumGained { vs } => tracing::info!(vs, "quorum gained"),
-                Event::Notify { script, .. } => run_script(&script),
+                Event::Notify { script, .. } => {
+                    run_script(&script, self.director.config().script_user.as_ref());
+                }
                 _ => {}
             }
         }
@@ -452,14 +454,39 @@ impl State {
     }
 }
 
-fn run_script(script: &str) {
+/// Runs a `notify_up`/`notify_down`/`quorum_up`/`quorum_down` script as keepalived does: split
+/// into argv with keepalived's quoting and `execve`d directly when the program resolves to an
+/// executable, else through `/bin/sh -c` (keepalived's `system()` fallback); as `user`
+/// (`script_user`), in its own process group, not waited for.
+fn run_script(script: &str, user: Option<&healthcheck::RunAsUser>) {
     tracing::info!(script, "running notify script");
-    match tokio::process::Command::new("/bin/sh")
-        .arg("-c")
-        .arg(script)
-        .kill_on_drop(false)
-        .spawn()
-    {
+    let argv = kconf_parser::split_command(script);
+    let mut cmd = match argv.split_first() {
+        Some((prog, args)) if executable(prog) => {
+            let mut c = tokio::process::Command::new(prog);
+            c.args(args);
+            c
+        }
+        _ => {
+            let mut c = tokio::process::Command::new("/bin/sh");
+            c.arg("-c").arg(script);
+            c
+        }
+    };
+    cmd.stdin(std::process::Stdio::null())
+        .process_group(0)
+        .kill_on_drop(false);
+    match user.map(healthcheck::probes::resolve_user).transpose() {
+        Ok(Some(Some((uid, gid)))) => {
+            cmd.gid(gid).uid(uid);
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(script, error = %e, "notify script not run");
+            return;
+        }
+    }
+    match cmd.spawn() {
         Ok(mut child) => {
             tokio::spawn(async move {
                 let _ = child.wait().await;
@@ -467,6 +494,19 @@ fn run_script(script: &str) {
         }
         Err(e) => tracing::warn!(script, error = %e, "cannot run notify script"),
     }
+}
+
+/// Whether `prog` names an executable file: a path, or a name found in `PATH`.
+fn executable(prog: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let is_exec = |p: &std::path::Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if prog.contains('/') {
+        return is_exec(std::path::Path::new(prog));
+    }
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| is_exec(&dir.join(prog))))
 }
 
 /// A job for the IPVS worker thread.
@@ -567,5 +607,54 @@ fn worker(mut client: Client, jobs: &std_mpsc::Receiver<Job>) {
                 let _ = reply.send(one(client.set_timeouts(t), "set timeouts"));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    fn wait_for(path: &std::path::Path) -> bool {
+        for _ in 0..200 {
+            if path.exists() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        false
+    }
+
+    #[tokio::test]
+    async fn notify_scripts_are_execed_directly_or_through_the_shell_as_keepalived_does() {
+        let dir = std::env::temp_dir().join(format!("hg-runner-notify-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let d = dir.display();
+        // An executable: argv, no shell, so `$HOME` and `>` are plain arguments.
+        run_script(&format!("/usr/bin/touch '{d}/direct $HOME'"), None);
+        assert!(
+            wait_for(&dir.join("direct $HOME")),
+            "execed without a shell"
+        );
+        // A shell built-in is not an executable: keepalived falls back to system().
+        run_script(&format!("cd {d} && touch via-shell"), None);
+        assert!(wait_for(&dir.join("via-shell")));
+        // An unknown script user: not run at all.
+        let nobody = healthcheck::RunAsUser {
+            user: "hagroup-no-such-user".into(),
+            group: None,
+            if_exists: false,
+        };
+        run_script(&format!("/usr/bin/touch {d}/never"), Some(&nobody));
+        let optional = healthcheck::RunAsUser {
+            if_exists: true,
+            ..nobody
+        };
+        run_script(&format!("/usr/bin/touch {d}/optional"), Some(&optional));
+        assert!(wait_for(&dir.join("optional")));
+        assert!(!dir.join("never").exists());
+        assert!(executable("sh") && !executable("cd") && !executable("/etc/passwd"));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -6,7 +6,7 @@
 //! process group gets SIGTERM, then SIGKILL after 2 s (keepalived's behaviour).
 
 use super::{ProbeError, sys};
-use crate::config::MiscCheck;
+use crate::config::{MiscCheck, RunAsUser};
 use crate::sched::Outcome;
 use std::process::Stdio;
 use std::time::Duration;
@@ -27,9 +27,15 @@ pub(crate) fn outcome_of(code: Option<i32>, dynamic: bool) -> Result<Outcome, Pr
 
 /// The uid/gid of [`MiscCheck::run_as`], looked up now (`None`: run as the current user).
 fn run_as(m: &MiscCheck) -> Result<Option<(u32, u32)>, ProbeError> {
-    let Some(r) = &m.run_as else {
-        return Ok(None);
-    };
+    match &m.run_as {
+        Some(r) => resolve_user(r),
+        None => Ok(None),
+    }
+}
+
+/// The uid and gid of `r`, looked up now; `None` for an [`RunAsUser::if_exists`] user that does
+/// not exist (run as the current user).
+pub fn resolve_user(r: &RunAsUser) -> Result<Option<(u32, u32)>, ProbeError> {
     let user = nix::unistd::User::from_name(&r.user)
         .map_err(|e| ProbeError::Script(format!("cannot look up user {}: {e}", r.user)))?;
     let Some(user) = user else {

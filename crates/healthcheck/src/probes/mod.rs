@@ -22,6 +22,7 @@ mod udp;
 pub use driver::{Control, Driver, DriverStats};
 pub use file_watch::{FileWatcher, WatchErrors};
 pub use http::{HttpResponseSummary, fetch_digest, fetch_digest_from};
+pub use misc::resolve_user;
 
 use crate::config::{CheckerConfig, CheckerKind};
 use crate::sched::{DueCheck, Outcome, UrlRange};

@@ -189,6 +189,21 @@ fn measure_in_netns(side: &str, n: usize, m: usize) -> Result<Vec<(String, Durat
         .collect())
 }
 
+/// This process's (user, system) CPU time in clock ticks (`/proc/self/stat` fields 14 and 15).
+fn cpu_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    (
+        f.get(11).copied().unwrap_or(0),
+        f.get(12).copied().unwrap_or(0),
+    )
+}
+
 /// Where a listing's time goes (run by hand in the VM, in a fresh namespace): programs the
 /// table, then times the listing variants and runs `strace -c` on ours and on `ipvsadm -Ln`.
 fn probe(n: usize, m: usize, strace: bool) -> Result<(), String> {
@@ -208,10 +223,13 @@ fn probe(n: usize, m: usize, strace: bool) -> Result<(), String> {
             .collect();
         let services = t.elapsed();
         let t = Instant::now();
+        let (u0, s0) = cpu_ticks();
         for k in &keys {
             c.destinations(k).map_err(|e| e.to_string())?;
         }
+        let (u1, s1) = cpu_ticks();
         let dests = t.elapsed();
+        let cpu = format!("user {} ticks, system {} ticks", u1 - u0, s1 - s0);
         let mut lists = Vec::new();
         let mut table = Table::default();
         for socks in [1, 2, 4] {
@@ -229,7 +247,7 @@ fn probe(n: usize, m: usize, strace: bool) -> Result<(), String> {
         ipvsadm(&["-Ln"], None)?;
         let theirs = t.elapsed();
         println!(
-            "round {round}: service dump {}, {} dest dumps on one socket {}, table() by dump sockets [{}], render {}, ipvsadm -Ln {}",
+            "round {round}: service dump {}, {} dest dumps on one socket {} ({cpu}), table() by dump sockets [{}], render {}, ipvsadm -Ln {}",
             ms(services),
             keys.len(),
             ms(dests),

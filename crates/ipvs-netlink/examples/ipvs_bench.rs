@@ -66,6 +66,15 @@ fn ipvsadm(args: &[&str], input: Option<&str>) -> Result<(), String> {
     }
 }
 
+/// The keys of the kernel's services (one service dump).
+fn service_keys(c: &mut Client) -> Result<Vec<ServiceKey>, String> {
+    Ok(c.services()
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(|s| s.service.key)
+        .collect())
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v.get(v.len() / 2).copied().unwrap_or_default()
@@ -130,12 +139,7 @@ fn measure(side: &str, n: usize, m: usize) -> Result<(), String> {
         // The floor of any listing: the service dump and one real-server dump per service,
         // decoded, nothing else.
         let t = Instant::now();
-        let keys: Vec<ServiceKey> = c
-            .services()
-            .map_err(|e| e.to_string())?
-            .iter()
-            .map(|s| s.service.key)
-            .collect();
+        let keys = service_keys(&mut c)?;
         for k in &keys {
             c.destinations(k).map_err(|e| e.to_string())?;
         }
@@ -215,12 +219,7 @@ fn probe(n: usize, m: usize, strace: bool) -> Result<(), String> {
     }
     for round in 0..arg(4, 3) {
         let t = Instant::now();
-        let keys: Vec<ServiceKey> = c
-            .services()
-            .map_err(|e| e.to_string())?
-            .iter()
-            .map(|s| s.service.key)
-            .collect();
+        let keys = service_keys(&mut c)?;
         let services = t.elapsed();
         let t = Instant::now();
         let (u0, s0) = cpu_ticks();

@@ -249,13 +249,21 @@ impl Client {
 
     /// Every virtual service (`GET_SERVICE` dump), in the kernel's (hash) order.
     pub fn services(&mut self) -> Result<Vec<ServiceExtended>, Error> {
+        self.dump(cmd::GET_SERVICE, Subject::Service, reply::services)
+    }
+
+    /// A dump of `command` (no attributes), each message decoded by `decode`.
+    fn dump<T>(
+        &mut self,
+        command: u8,
+        subject: Subject,
+        decode: fn(&[u8], &mut Vec<T>) -> Result<(), DecodeError>,
+    ) -> Result<Vec<T>, Error> {
         let mut out = Vec::new();
-        self.sock.request_with(
-            self.msg(cmd::GET_SERVICE).finish(),
-            true,
-            Subject::Service,
-            |m| reply::services(m, &mut out),
-        )?;
+        self.sock
+            .request_with(self.msg(command).finish(), true, subject, |m| {
+                decode(m, &mut out)
+            })?;
         Ok(out)
     }
 
@@ -354,14 +362,7 @@ impl Client {
 
     /// The running sync daemons (`GET_DAEMON` dump).
     pub fn daemons(&mut self) -> Result<Vec<SyncDaemon>, Error> {
-        let mut out = Vec::new();
-        self.sock.request_with(
-            self.msg(cmd::GET_DAEMON).finish(),
-            true,
-            Subject::Other,
-            |m| reply::daemons(m, &mut out),
-        )?;
-        Ok(out)
+        self.dump(cmd::GET_DAEMON, Subject::Other, reply::daemons)
     }
 
     /// Starts a sync daemon (`NEW_DAEMON`).

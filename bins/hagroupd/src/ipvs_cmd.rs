@@ -4,20 +4,15 @@
 //! - `hagroupd ipvs save`: the table in `ipvsadm -Sn` format (input for `ipvsadm -R`);
 //! - `hagroupd ipvs apply -f keepalived.conf [--dry-run]`: makes the kernel's table match the
 //!   configuration's virtual servers, with every real server at its configured weight (no
-//!   health checks), and prints the plan (as `ipvsadm` commands) before applying it.
+//!   health checks), sets its `lvs_timeouts`, and prints the plan (as `ipvsadm` commands: `--set`
+//!   for the timeouts) while applying it.
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use ipvs_netlink::{
-    Client, Desired, Destination, Family, Forward, ListFormat, Protocol, Service, ServiceFlags,
-    ServiceKey, TunnelFlags, TunnelType, apply, plan,
-};
-use kconf_parser::model::{
-    Config, IpFamily, LvsMethod, Protocol as KProtocol, TunnelOptions, VirtualServer, VsTarget,
-    VsgEntry,
-};
+use ipvs_netlink::{Client, Desired, ListFormat, Timeouts, apply, plan};
+use kconf_parser::model::Config;
+use lvs_director::DirectorConfig;
 
 /// `hagroupd ipvs` arguments.
 #[derive(Debug, clap::Args)]
@@ -87,11 +82,15 @@ fn run_inner(args: &IpvsArgs) -> Result<ExitCode, String> {
             if parsed.has_errors() {
                 return Err(format!("{}: configuration has errors", file.display()));
             }
-            let desired = desired_from_config(&parsed.config)?;
+            let (desired, timeouts) = config_target(&parsed.config)?;
             let mut c = client()?;
+            let set = match timeouts {
+                Some(_) => timeouts_change(timeouts, c.timeouts().map_err(|e| e.to_string())?),
+                None => None,
+            };
             let actual = Desired::from_table(&c.table().map_err(|e| e.to_string())?);
             let ops = plan(&desired, &actual);
-            if ops.is_empty() {
+            if ops.is_empty() && set.is_none() {
                 println!(
                     "# nothing to do: the kernel's table matches {}",
                     file.display()
@@ -99,12 +98,24 @@ fn run_inner(args: &IpvsArgs) -> Result<ExitCode, String> {
                 return Ok(ExitCode::SUCCESS);
             }
             if *dry_run {
+                if let Some(t) = set {
+                    println!("{}", set_line(t));
+                }
                 for op in &ops {
                     println!("{op}");
                 }
                 return Ok(ExitCode::SUCCESS);
             }
             let mut failed = 0;
+            if let Some(t) = set {
+                match c.set_timeouts(t) {
+                    Ok(()) => println!("{}", set_line(t)),
+                    Err(e) => {
+                        failed += 1;
+                        println!("{}  # FAILED: {e}", set_line(t));
+                    }
+                }
+            }
             for r in apply(&mut c, ops) {
                 match r.result {
                     Ok(()) => println!("{}", r.op),
@@ -127,189 +138,25 @@ fn client() -> Result<Client, String> {
     Client::new().map_err(|e| e.to_string())
 }
 
-/// The IPVS table a configuration asks for: every virtual server (groups expanded) with all
-/// its real servers at their configured weights.
-pub(crate) fn desired_from_config(config: &Config) -> Result<Desired, String> {
-    let mut services = Vec::new();
-    for vs in &config.virtual_servers {
-        for key in service_keys(config, vs)? {
-            let service = service(vs, key)?;
-            let vs_port = match key {
-                ServiceKey::Addr { port, .. } => port,
-                ServiceKey::FwMark { .. } => 0,
-            };
-            let dests = vs
-                .real_servers
-                .iter()
-                .map(|rs| {
-                    Ok(Destination {
-                        addr: rs.address,
-                        port: rs.port.unwrap_or(vs_port),
-                        forward: forward(rs.lvs_method, vs.tunnel.as_ref())?,
-                        weight: rs.weight,
-                        upper_threshold: rs.uthreshold.unwrap_or(0),
-                        lower_threshold: rs.lthreshold.unwrap_or(0),
-                    })
-                })
-                .collect::<Result<Vec<_>, String>>()?;
-            services.push((service, dests));
-        }
-    }
-    Ok(Desired { services })
+/// What a configuration asks `hagroupd ipvs apply` for: the IPVS table with every real
+/// server at its configured weight ([`DirectorConfig::static_desired`]) and `lvs_timeouts`.
+pub(crate) fn config_target(config: &Config) -> Result<(Desired, Option<Timeouts>), String> {
+    let dc = DirectorConfig::from_kconf(config).map_err(|e| e.to_string())?;
+    Ok((dc.static_desired(), dc.timeouts))
 }
 
-/// Addresses in a `virtual_server_group` range are expanded up to this many per entry.
-const MAX_RANGE: u128 = 65_536;
-
-fn protocol(p: KProtocol) -> Protocol {
-    match p {
-        KProtocol::Tcp => Protocol::Tcp,
-        KProtocol::Udp => Protocol::Udp,
-        KProtocol::Sctp => Protocol::Sctp,
-    }
+/// The timeouts to set so that the kernel's `actual` ones become `want` (a 0 field: leave it),
+/// or `None` when they already match.
+fn timeouts_change(want: Option<Timeouts>, actual: Timeouts) -> Option<Timeouts> {
+    let w = want?;
+    let differs = |want: u32, have: u32| want != 0 && want != have;
+    (differs(w.tcp, actual.tcp) || differs(w.tcp_fin, actual.tcp_fin) || differs(w.udp, actual.udp))
+        .then_some(w)
 }
 
-fn family(f: Option<IpFamily>) -> Family {
-    match f {
-        Some(IpFamily::Inet6) => Family::Inet6,
-        _ => Family::Inet,
-    }
-}
-
-fn service_keys(config: &Config, vs: &VirtualServer) -> Result<Vec<ServiceKey>, String> {
-    let proto = protocol(vs.protocol);
-    match &vs.target {
-        VsTarget::Address { address, port } => Ok(vec![ServiceKey::Addr {
-            addr: *address,
-            port: port.unwrap_or(0),
-            protocol: proto,
-        }]),
-        VsTarget::Fwmark { mark } => Ok(vec![ServiceKey::FwMark {
-            family: family(vs.ip_family),
-            mark: *mark,
-        }]),
-        VsTarget::Group { name } => {
-            let group = config
-                .virtual_server_groups
-                .iter()
-                .find(|g| &g.name == name)
-                .ok_or_else(|| format!("virtual_server_group {name} is not defined"))?;
-            let mut keys = Vec::new();
-            for entry in &group.entries {
-                match entry {
-                    VsgEntry::Range { start, end, port } => {
-                        for addr in expand(*start, *end)? {
-                            keys.push(ServiceKey::Addr {
-                                addr,
-                                port: port.unwrap_or(0),
-                                protocol: proto,
-                            });
-                        }
-                    }
-                    VsgEntry::Fwmark { mark, family: f } => {
-                        keys.push(ServiceKey::FwMark {
-                            family: family(*f),
-                            mark: *mark,
-                        });
-                    }
-                }
-            }
-            Ok(keys)
-        }
-    }
-}
-
-fn expand(start: IpAddr, end: IpAddr) -> Result<Vec<IpAddr>, String> {
-    let (a, b, v6) = match (start, end) {
-        (IpAddr::V4(a), IpAddr::V4(b)) => {
-            (u128::from(u32::from(a)), u128::from(u32::from(b)), false)
-        }
-        (IpAddr::V6(a), IpAddr::V6(b)) => (u128::from(a), u128::from(b), true),
-        _ => return Err(format!("address range {start}-{end} mixes families")),
-    };
-    if b < a || b - a >= MAX_RANGE {
-        return Err(format!("address range {start}-{end} is empty or too large"));
-    }
-    Ok((a..=b)
-        .map(|x| {
-            if v6 {
-                IpAddr::V6(x.into())
-            } else {
-                // a..=b fit in u32 because they came from IPv4 addresses.
-                IpAddr::V4(u32::try_from(x).unwrap_or(0).into())
-            }
-        })
-        .collect())
-}
-
-fn service(vs: &VirtualServer, key: ServiceKey) -> Result<Service, String> {
-    let mut s = Service::new(key, vs.lvs_sched.as_str());
-    if let Some(t) = vs.persistence_timeout {
-        s = s.persistent(u32::try_from(t.as_secs()).unwrap_or(u32::MAX));
-        if let Some(g) = &vs.persistence_granularity {
-            s.netmask = granularity(key.family(), g)?;
-        }
-        s.pe_name.clone_from(&vs.persistence_engine);
-    }
-    let f = &vs.flags;
-    if f.ops {
-        s.flags.0 |= ServiceFlags::ONEPACKET;
-    }
-    if f.flag_1 || f.sh_fallback || f.mh_fallback {
-        s.flags.0 |= ServiceFlags::SCHED1;
-    }
-    if f.flag_2 || f.sh_port || f.mh_port {
-        s.flags.0 |= ServiceFlags::SCHED2;
-    }
-    if f.flag_3 {
-        s.flags.0 |= ServiceFlags::SCHED3;
-    }
-    Ok(s)
-}
-
-/// `persistence_granularity`: an IPv4 netmask (or prefix length), or an IPv6 prefix length.
-fn granularity(family: Family, g: &str) -> Result<u8, String> {
-    if let Ok(p) = g.parse::<u8>()
-        && p >= 1
-        && p <= family.max_prefix()
-    {
-        return Ok(p);
-    }
-    if family == Family::Inet
-        && let Ok(mask) = g.parse::<std::net::Ipv4Addr>()
-    {
-        return ipvs_netlink::types::mask_to_prefix(mask).map_err(|e| e.to_string());
-    }
-    Err(format!("persistence_granularity {g} is not valid here"))
-}
-
-fn forward(method: LvsMethod, tunnel: Option<&TunnelOptions>) -> Result<Forward, String> {
-    Ok(match method {
-        LvsMethod::Nat => Forward::Masq,
-        LvsMethod::Dr => Forward::Route,
-        LvsMethod::Tun => {
-            let Some(t) = tunnel else {
-                return Ok(Forward::ipip());
-            };
-            let kind = match t.tunnel_type.as_str() {
-                "ipip" | "" => TunnelType::Ipip,
-                "gue" => TunnelType::Gue,
-                "gre" => TunnelType::Gre,
-                other => return Err(format!("unknown tunnel type {other}")),
-            };
-            let flags = match t.checksum.as_deref() {
-                None | Some("nocsum") => TunnelFlags::NOCSUM,
-                Some("csum") => TunnelFlags::CSUM,
-                Some("remcsum") => TunnelFlags::REMCSUM,
-                Some(other) => return Err(format!("unknown tunnel checksum option {other}")),
-            };
-            Forward::Tunnel {
-                kind,
-                port: t.port.unwrap_or(0),
-                flags: TunnelFlags(flags),
-            }
-        }
-    })
+/// `ipvsadm --set TCP TCPFIN UDP`, as the plan prints it.
+fn set_line(t: Timeouts) -> String {
+    format!("--set {} {} {}", t.tcp, t.tcp_fin, t.udp)
 }
 
 #[cfg(test)]
@@ -317,6 +164,9 @@ mod tests {
     use super::*;
 
     const CONF: &str = "
+global_defs {
+    lvs_timeouts tcp 7200 udp 300
+}
 virtual_server_group web {
     192.0.2.10-12 80
     fwmark 7
@@ -351,7 +201,15 @@ virtual_server group web {
     fn config_becomes_the_desired_table() {
         let parsed = kconf_parser::parse_str(CONF, &kconf_parser::Options::default());
         assert!(!parsed.has_errors(), "{}", parsed.render_diagnostics());
-        let d = desired_from_config(&parsed.config).unwrap_or_default();
+        let (d, timeouts) = config_target(&parsed.config).unwrap_or_default();
+        assert_eq!(
+            timeouts,
+            Some(Timeouts {
+                tcp: 7200,
+                tcp_fin: 0,
+                udp: 300
+            })
+        );
         let text: Vec<String> = plan(&d, &Desired::default())
             .iter()
             .map(ToString::to_string)
@@ -378,12 +236,26 @@ virtual_server group web {
     }
 
     #[test]
-    fn granularity_accepts_masks_and_prefixes() {
-        assert_eq!(granularity(Family::Inet, "255.255.255.0"), Ok(24));
-        assert_eq!(granularity(Family::Inet, "24"), Ok(24));
-        assert_eq!(granularity(Family::Inet6, "64"), Ok(64));
-        assert!(granularity(Family::Inet6, "255.255.255.0").is_err());
-        assert!(granularity(Family::Inet, "255.0.255.0").is_err());
+    fn timeouts_are_set_only_when_they_differ() {
+        let kernel = Timeouts {
+            tcp: 900,
+            tcp_fin: 120,
+            udp: 300,
+        };
+        let want = Timeouts {
+            tcp: 7200,
+            tcp_fin: 0,
+            udp: 300,
+        };
+        assert_eq!(timeouts_change(None, kernel), None);
+        assert_eq!(timeouts_change(Some(want), kernel), Some(want));
+        let same = Timeouts { tcp: 900, ..want };
+        assert_eq!(
+            timeouts_change(Some(same), kernel),
+            None,
+            "0 leaves tcpfin alone"
+        );
+        assert_eq!(set_line(want), "--set 7200 0 300");
     }
 
     /// Tier kernel: `hagroupd ipvs apply` programs a configuration's virtual servers, and a
@@ -433,9 +305,14 @@ virtual_server group web {
             c.services().unwrap_or_default().is_empty(),
             "--dry-run changed the kernel"
         );
+        let t = c.timeouts().unwrap_or_else(|e| panic!("{e}"));
+        assert_ne!(t.tcp, 7200, "--dry-run set the timeouts");
         assert_eq!(run_inner(&apply(false)), Ok(ExitCode::SUCCESS));
         let parsed = kconf_parser::parse_str(CONF, &kconf_parser::Options::default());
-        let want = desired_from_config(&parsed.config).unwrap_or_default();
+        let (want, timeouts) = config_target(&parsed.config).unwrap_or_default();
+        let t = c.timeouts().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((t.tcp, t.udp), (7200, 300), "lvs_timeouts were not set");
+        assert_eq!(timeouts_change(timeouts, t), None);
         let got = Desired::from_table(&c.table().unwrap_or_else(|e| panic!("{e}")));
         assert_eq!(got, want.sorted());
         assert!(

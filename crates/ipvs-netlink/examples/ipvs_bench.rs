@@ -66,6 +66,15 @@ fn ipvsadm(args: &[&str], input: Option<&str>) -> Result<(), String> {
     }
 }
 
+/// The keys of the kernel's services (one service dump).
+fn service_keys(c: &mut Client) -> Result<Vec<ServiceKey>, String> {
+    Ok(c.services()
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(|s| s.service.key)
+        .collect())
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v.get(v.len() / 2).copied().unwrap_or_default()
@@ -127,6 +136,14 @@ fn measure(side: &str, n: usize, m: usize) -> Result<(), String> {
         if text.lines().count() != 3 + n * (m + 1) {
             return Err(format!("listing has {} lines", text.lines().count()));
         }
+        // The floor of any listing: the service dump and one real-server dump per service,
+        // decoded, nothing else.
+        let t = Instant::now();
+        let keys = service_keys(&mut c)?;
+        for k in &keys {
+            c.destinations(k).map_err(|e| e.to_string())?;
+        }
+        println!("dumps {}", t.elapsed().as_secs_f64());
         let t = Instant::now();
         let actual = Desired::from_table(&c.table().map_err(|e| e.to_string())?);
         let results = apply(&mut c, plan(&want, &actual));
@@ -176,8 +193,111 @@ fn measure_in_netns(side: &str, n: usize, m: usize) -> Result<Vec<(String, Durat
         .collect())
 }
 
+/// This process's (user, system) CPU time in clock ticks (`/proc/self/stat` fields 14 and 15).
+fn cpu_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    (
+        f.get(11).copied().unwrap_or(0),
+        f.get(12).copied().unwrap_or(0),
+    )
+}
+
+/// Where a listing's time goes (run by hand in the VM, in a fresh namespace): programs the
+/// table, then times the listing variants and runs `strace -c` on ours and on `ipvsadm -Ln`.
+fn probe(n: usize, m: usize, strace: bool) -> Result<(), String> {
+    let want = table(n, m);
+    let mut c = Client::with_timeout(Duration::from_secs(60)).map_err(|e| e.to_string())?;
+    let results = apply(&mut c, plan(&want, &Desired::default()));
+    if results.iter().any(|r| r.result.is_err()) {
+        return Err("apply failed".into());
+    }
+    for round in 0..arg(4, 3) {
+        let t = Instant::now();
+        let keys = service_keys(&mut c)?;
+        let services = t.elapsed();
+        let t = Instant::now();
+        let (u0, s0) = cpu_ticks();
+        for k in &keys {
+            c.destinations(k).map_err(|e| e.to_string())?;
+        }
+        let (u1, s1) = cpu_ticks();
+        let dests = t.elapsed();
+        let cpu = format!("user {} ticks, system {} ticks", u1 - u0, s1 - s0);
+        let mut lists = Vec::new();
+        let mut table = Table::default();
+        for socks in [1, 2, 4] {
+            c.set_dump_sockets(socks);
+            let t = Instant::now();
+            table = c.table().map_err(|e| e.to_string())?;
+            lists.push(format!("{socks}: {}", ms(t.elapsed())));
+        }
+        c.set_dump_sockets(0);
+        let list = lists.join(", ");
+        let t = Instant::now();
+        let _ = table.list(ListFormat::Default);
+        let render = t.elapsed();
+        let t = Instant::now();
+        ipvsadm(&["-Ln"], None)?;
+        let theirs = t.elapsed();
+        println!(
+            "round {round}: service dump {}, {} dest dumps on one socket {} ({cpu}), table() by dump sockets [{}], render {}, ipvsadm -Ln {}",
+            ms(services),
+            keys.len(),
+            ms(dests),
+            list,
+            ms(render),
+            ms(theirs)
+        );
+    }
+    if !strace {
+        return Ok(());
+    }
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    for cmd in [
+        vec!["strace", "-c", "-f", "ipvsadm", "-Ln"],
+        vec![
+            "strace",
+            "-c",
+            "-f",
+            exe.to_str().unwrap_or_default(),
+            "--list-once",
+        ],
+    ] {
+        println!("--- {}", cmd.join(" "));
+        let st = Command::new(cmd[0])
+            .args(&cmd[1..])
+            .stdout(Stdio::null())
+            .status()
+            .map_err(|e| e.to_string())?;
+        if !st.success() {
+            return Err(format!("{cmd:?}: {st}"));
+        }
+    }
+    Ok(())
+}
+
 fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--probe") {
+        return probe(
+            arg(2, 1000),
+            arg(3, 10),
+            std::env::var_os("IPVS_PROBE_STRACE").is_some(),
+        );
+    }
+    if args.get(1).map(String::as_str) == Some("--list-once") {
+        let mut c = Client::new().map_err(|e| e.to_string())?;
+        let t = Instant::now();
+        let n = c.table().map_err(|e| e.to_string())?.services.len();
+        eprintln!("list-once: {n} services in {}", ms(t.elapsed()));
+        return Ok(());
+    }
     if args.get(1).map(String::as_str) == Some("--measure") {
         let side = args.get(2).cloned().unwrap_or_default();
         return measure(&side, arg(3, 1000), arg(4, 10));
@@ -227,5 +347,22 @@ fn main() -> Result<(), String> {
         "| no-op reconcile (list + plan, nothing sent) | {} | - | - |",
         ms(get("ours", "noop"))
     );
+    println!(
+        "| bare dumps (service dump + {n} real-server dumps, decoded) | {} | - | - |",
+        ms(get("ours", "dumps"))
+    );
+    println!("rounds (ours list / ipvsadm -Ln):");
+    let all_of = |side: &str, k: &str| {
+        all.get(&(side.to_owned(), k.to_owned()))
+            .map(|v| v.iter().map(|d| ms(*d)).collect::<Vec<_>>().join(", "))
+            .unwrap_or_default()
+    };
+    for k in ["program", "list", "dumps", "noop"] {
+        println!(
+            "  {k}: ours [{}] ipvsadm [{}]",
+            all_of("ours", k),
+            all_of("ipvsadm", k)
+        );
+    }
     Ok(())
 }

@@ -6,6 +6,7 @@ use crate::consts::{self, cmd, cmd_attr};
 use crate::daemon::SyncDaemon;
 use crate::error::{DecodeError, Error, Subject};
 use crate::nl::MsgBuilder;
+use crate::reply;
 use crate::socket::{DEFAULT_WINDOW, Socket};
 use crate::types::{
     Destination, DestinationExtended, Service, ServiceEntry, ServiceExtended, ServiceKey, Table,
@@ -23,22 +24,14 @@ fn dump_destinations(
     requests: Requests,
     key: &ServiceKey,
 ) -> Result<Vec<DestinationExtended>, Error> {
-    let reply = sock.request(
+    let family = key.family();
+    let mut out = Vec::new();
+    sock.request_with(
         requests.key(cmd::GET_DEST, key).finish(),
         true,
         Subject::Service,
+        |m| reply::destinations(m, family, &mut out),
     )?;
-    let family = key.family();
-    let mut out = Vec::new();
-    for m in reply.iter() {
-        let (_, attrs) = m?;
-        for a in attrs {
-            let a = a?;
-            if a.ty == cmd_attr::DEST {
-                out.push(DestinationExtended::decode(a.nested(), family)?);
-            }
-        }
-    }
     Ok(out)
 }
 
@@ -155,6 +148,7 @@ impl Requests {
 pub struct Client {
     sock: Socket,
     family: u16,
+    dump_sockets: usize,
 }
 
 impl Client {
@@ -170,7 +164,21 @@ impl Client {
         let family = sock
             .resolve_family(consts::IPVS_GENL_NAME)?
             .ok_or(Error::ModuleNotLoaded)?;
-        Ok(Self { sock, family })
+        Ok(Self {
+            sock,
+            family,
+            dump_sockets: 1,
+        })
+    }
+
+    /// How many sockets [`Client::table`] spreads the real-server dumps of a large table over
+    /// (one thread each; one dump in flight per socket, as the kernel allows). 1, the default,
+    /// dumps everything on this client's own socket; 0 picks one per CPU, at most 4. The kernel
+    /// does the work of a dump inside our `sendmsg`/`recvmsg` calls, so more sockets only help
+    /// with idle CPUs: in the 2-vCPU VM of the benchmarks they did not (docs/benchmarks.md,
+    /// issue 7).
+    pub fn set_dump_sockets(&mut self, n: usize) {
+        self.dump_sockets = n;
     }
 
     /// The generic netlink family id of IPVS in this kernel.
@@ -198,15 +206,19 @@ impl Client {
 
     /// The IPVS version and connection table size (`GET_INFO`).
     pub fn info(&mut self) -> Result<Info, Error> {
-        let reply = self
-            .sock
-            .request(self.msg(cmd::GET_INFO).finish(), false, Subject::Other)?;
-        let first = reply
-            .iter()
-            .next()
-            .ok_or(DecodeError::MissingAttribute("GET_INFO reply"))?;
-        let (_, attrs) = first?;
-        Ok(Info::decode(attrs)?)
+        let mut info = None;
+        self.sock.request_with(
+            self.msg(cmd::GET_INFO).finish(),
+            false,
+            Subject::Other,
+            |m| {
+                if info.is_none() {
+                    info = Some(reply::info(m)?);
+                }
+                Ok(())
+            },
+        )?;
+        Ok(info.ok_or(DecodeError::MissingAttribute("GET_INFO reply"))?)
     }
 
     /// Sends one acknowledged request.
@@ -216,22 +228,13 @@ impl Client {
 
     /// The connection timeouts (`GET_CONFIG`).
     pub fn timeouts(&mut self) -> Result<Timeouts, Error> {
-        let reply = self
-            .sock
-            .request(self.msg(cmd::GET_CONFIG).finish(), false, Subject::Other)?;
         let mut t = Timeouts::default();
-        for m in reply.iter() {
-            let (_, attrs) = m?;
-            for a in attrs {
-                let a = a?;
-                match a.ty {
-                    cmd_attr::TIMEOUT_TCP => t.tcp = a.u32()?,
-                    cmd_attr::TIMEOUT_TCP_FIN => t.tcp_fin = a.u32()?,
-                    cmd_attr::TIMEOUT_UDP => t.udp = a.u32()?,
-                    _ => {}
-                }
-            }
-        }
+        self.sock.request_with(
+            self.msg(cmd::GET_CONFIG).finish(),
+            false,
+            Subject::Other,
+            |m| reply::timeouts(m, &mut t),
+        )?;
         Ok(t)
     }
 
@@ -246,19 +249,21 @@ impl Client {
 
     /// Every virtual service (`GET_SERVICE` dump), in the kernel's (hash) order.
     pub fn services(&mut self) -> Result<Vec<ServiceExtended>, Error> {
-        let reply =
-            self.sock
-                .request(self.msg(cmd::GET_SERVICE).finish(), true, Subject::Service)?;
+        self.dump(cmd::GET_SERVICE, Subject::Service, reply::services)
+    }
+
+    /// A dump of `command` (no attributes), each message decoded by `decode`.
+    fn dump<T>(
+        &mut self,
+        command: u8,
+        subject: Subject,
+        decode: fn(&[u8], &mut Vec<T>) -> Result<(), DecodeError>,
+    ) -> Result<Vec<T>, Error> {
         let mut out = Vec::new();
-        for m in reply.iter() {
-            let (_, attrs) = m?;
-            for a in attrs {
-                let a = a?;
-                if a.ty == cmd_attr::SERVICE {
-                    out.push(ServiceExtended::decode(a.nested())?);
-                }
-            }
-        }
+        self.sock
+            .request_with(self.msg(command).finish(), true, subject, |m| {
+                decode(m, &mut out)
+            })?;
         Ok(out)
     }
 
@@ -268,17 +273,12 @@ impl Client {
         b.begin_nest(cmd_attr::SERVICE);
         key.encode(&mut b);
         b.end_nest();
-        let reply = self.sock.request(b.finish(), false, Subject::Service)?;
-        for m in reply.iter() {
-            let (_, attrs) = m?;
-            for a in attrs {
-                let a = a?;
-                if a.ty == cmd_attr::SERVICE {
-                    return Ok(ServiceExtended::decode(a.nested())?);
-                }
-            }
-        }
-        Err(Error::ServiceNotFound)
+        let mut out = Vec::new();
+        self.sock
+            .request_with(b.finish(), false, Subject::Service, |m| {
+                reply::services(m, &mut out)
+            })?;
+        out.into_iter().next().ok_or(Error::ServiceNotFound)
     }
 
     pub(crate) fn service_msg(&self, command: u8, service: &Service) -> Result<MsgBuilder, Error> {
@@ -362,20 +362,7 @@ impl Client {
 
     /// The running sync daemons (`GET_DAEMON` dump).
     pub fn daemons(&mut self) -> Result<Vec<SyncDaemon>, Error> {
-        let reply = self
-            .sock
-            .request(self.msg(cmd::GET_DAEMON).finish(), true, Subject::Other)?;
-        let mut out = Vec::new();
-        for m in reply.iter() {
-            let (_, attrs) = m?;
-            for a in attrs {
-                let a = a?;
-                if a.ty == cmd_attr::DAEMON {
-                    out.push(SyncDaemon::decode(a.nested())?);
-                }
-            }
-        }
-        Ok(out)
+        self.dump(cmd::GET_DAEMON, Subject::Other, reply::daemons)
     }
 
     /// Starts a sync daemon (`NEW_DAEMON`).
@@ -399,14 +386,18 @@ impl Client {
     /// The whole table: info, every service with its real servers, sorted like `ipvsadm -L`.
     ///
     /// The real servers are dumped service by service (the kernel has no single dump of every
-    /// real server); for large tables the dumps are spread over a few extra sockets in threads.
+    /// real server), on this client's socket, or spread over more sockets in threads (see
+    /// [`Client::set_dump_sockets`]).
     pub fn table(&mut self) -> Result<Table, Error> {
         let info = self.info()?;
         let services = self.services()?;
         let keys: Vec<ServiceKey> = services.iter().map(|s| s.service.key).collect();
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(MAX_DUMP_THREADS);
+        let threads = match self.dump_sockets {
+            0 => std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(MAX_DUMP_THREADS),
+            n => n,
+        };
         let dests = if keys.len() < PARALLEL_DUMP_MIN || threads < 2 {
             keys.iter()
                 .map(|k| self.destinations(k))

@@ -6,6 +6,7 @@
 //! - [`consts`]: the numbers of the IPVS family;
 //! - [`types`]: services and real servers, identity apart from observation, printed like
 //!   `ipvsadm -Ln` / `-Sn`;
+//! - [`reply`]: the replies' messages decoded (pure; fuzzed);
 //! - [`Client`]: the operations, over a neli socket with per-request timeouts;
 //! - [`reconcile`]: [`plan`] (pure) the minimal operations from the kernel's table to a desired
 //!   one, and [`apply`] them pipelined.
@@ -40,6 +41,7 @@ pub mod daemon;
 pub mod error;
 pub mod nl;
 pub mod reconcile;
+pub mod reply;
 pub mod socket;
 pub mod types;
 

@@ -17,10 +17,15 @@ use neli::utils::Groups;
 
 use crate::error::{DecodeError, Error, Subject};
 use crate::nl::{self, Attrs, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NlMsgs};
+use crate::reply::{Scan, scan_datagram};
 
-/// Receive buffer: large enough for the biggest dump datagram the kernel sends (it sizes dump
-/// skbs to at most 32 KiB, or a page when the reader's buffer is smaller).
-const RECV_BUF: usize = 64 * 1024;
+/// Receive buffer length passed to `recvmsg`. The kernel sizes each dump datagram to the
+/// largest buffer the reader has passed (at most 32 KiB) but at least `NLMSG_GOODSIZE` (a page,
+/// or 8 KiB minus overhead with larger pages), and non-dump replies to `NLMSG_GOODSIZE`: 8 KiB
+/// always holds a whole datagram. Measured in the VM (docs/benchmarks.md, issue 7): with a
+/// 64 KiB buffer every part of a dump, and its `NLMSG_DONE`, costs the kernel a 32 KiB
+/// allocation; 8 KiB made the 1,001 dumps of a 1,000-service listing cheaper.
+const RECV_BUF: usize = 8 * 1024;
 /// Requests in flight at once when applying a batch: bounded so that the acknowledgements
 /// never overflow the socket's receive buffer.
 pub const DEFAULT_WINDOW: usize = 128;
@@ -91,18 +96,23 @@ impl Socket {
         self.seq
     }
 
-    /// Receives one datagram into the internal buffer and returns its length.
-    fn recv(&mut self, deadline: Instant) -> Result<usize, Error> {
+    /// Receives one datagram into the internal buffer and returns its length. The deadline is
+    /// `timeout` after the first time nothing was there: a reply that is already queued (the
+    /// usual case: the kernel answers inside `sendmsg`, and queues a dump's next part inside
+    /// the `recvmsg` that takes the previous one) costs no clock read.
+    fn recv(&mut self) -> Result<usize, Error> {
         let mut pause = Duration::from_micros(50);
+        let mut deadline = None;
         loop {
             match self.sock.recv(&mut self.buf[..], Msg::DONTWAIT) {
                 Ok((n, _)) => return Ok(n),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     let now = Instant::now();
-                    if now >= deadline {
+                    let end = *deadline.get_or_insert(now + self.timeout);
+                    if now >= end {
                         return Err(Error::Timeout(self.timeout));
                     }
-                    sleep(pause.min(deadline - now));
+                    sleep(pause.min(end - now));
                     pause = (pause * 2).min(Duration::from_millis(5));
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -126,10 +136,27 @@ impl Socket {
     /// `msg` is a message from [`nl::MsgBuilder`]; its flags and sequence number are set here.
     pub(crate) fn request(
         &mut self,
-        mut msg: Vec<u8>,
+        msg: Vec<u8>,
         dump: bool,
         subject: Subject,
     ) -> Result<Reply, Error> {
+        let mut reply = Reply::default();
+        self.request_with(msg, dump, subject, |m| {
+            reply.messages.push(m.to_vec());
+            Ok(())
+        })?;
+        Ok(reply)
+    }
+
+    /// Like [`Socket::request`], but hands each data message's generic netlink payload to
+    /// `on_data` straight from the receive buffer (nothing is copied or kept).
+    pub(crate) fn request_with(
+        &mut self,
+        mut msg: Vec<u8>,
+        dump: bool,
+        subject: Subject,
+        mut on_data: impl FnMut(&[u8]) -> Result<(), DecodeError>,
+    ) -> Result<(), Error> {
         let seq = self.next_seq();
         let flags = NLM_F_REQUEST | if dump { NLM_F_DUMP } else { NLM_F_ACK };
         if let Some(f) = msg.get_mut(6..8) {
@@ -137,35 +164,13 @@ impl Socket {
         }
         nl::set_seq(&mut msg, seq);
         self.send(&msg)?;
-        let deadline = Instant::now() + self.timeout;
-        let mut reply = Reply::default();
         loop {
-            let n = self.recv(deadline)?;
-            for m in NlMsgs::new(&self.buf[..n]) {
-                let m = m?;
-                if m.seq != seq {
-                    continue; // a late reply to an earlier, timed-out request
-                }
-                match m.ty {
-                    nl::NLMSG_ERROR => {
-                        let code = m.error_code()?;
-                        return if code == 0 {
-                            Ok(reply)
-                        } else {
-                            Err(Error::from_errno(-code, subject))
-                        };
-                    }
-                    nl::NLMSG_DONE => {
-                        // A dump that fails mid-way reports the error in the DONE payload.
-                        let code = m.error_code().unwrap_or(0);
-                        return if code < 0 {
-                            Err(Error::from_errno(-code, subject))
-                        } else {
-                            Ok(reply)
-                        };
-                    }
-                    _ => reply.messages.push(m.payload.to_vec()),
-                }
+            let n = self.recv()?;
+            let datagram = self.buf.get(..n).unwrap_or(&[]);
+            match scan_datagram(datagram, seq, |m| on_data(m))? {
+                Scan::Pending => {}
+                Scan::Complete => return Ok(()),
+                Scan::Failed(errno) => return Err(Error::from_errno(errno, subject)),
             }
         }
     }
@@ -216,11 +221,10 @@ impl Socket {
                 }
             }
             // Drain the acknowledgements that are there (at least one datagram).
-            let deadline = Instant::now() + self.timeout;
             let mut first = true;
             while !in_flight.is_empty() {
                 let n = if first {
-                    match self.recv(deadline) {
+                    match self.recv() {
                         Ok(n) => n,
                         Err(e) => {
                             let msg = e.to_string();

@@ -6,7 +6,7 @@
 //! - [`Destination`] is a real server's address plus its settings; [`DestinationExtended`] adds
 //!   connection counts and statistics.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::consts::{AF_INET, AF_INET6, dest, stats, svc};
@@ -228,24 +228,23 @@ impl ServiceKey {
 impl fmt::Display for ServiceKey {
     /// `TCP  192.0.2.1:80`, `UDP  [2001:db8::1]:53`, `FWM  42` or `FWM  42 IPv6`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = match *self {
+        let mut s = StackStr::new();
+        let _ = match *self {
             Self::Addr {
                 addr,
                 port,
                 protocol,
-            } => {
-                format!("{:<4} {}", protocol.name(), SockAddr(addr, port))
-            }
+            } => write!(s, "{:<4} {}", protocol.name(), SockAddr(addr, port)),
             Self::FwMark {
                 family: Family::Inet,
                 mark,
-            } => format!("FWM  {mark}"),
+            } => write!(s, "FWM  {mark}"),
             Self::FwMark {
                 family: Family::Inet6,
                 mark,
-            } => format!("FWM  {mark} IPv6"),
+            } => write!(s, "FWM  {mark} IPv6"),
         };
-        f.pad(&s)
+        f.pad(s.as_str())
     }
 }
 
@@ -255,11 +254,49 @@ pub struct SockAddr(pub IpAddr, pub u16);
 
 impl fmt::Display for SockAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = match self.0 {
-            IpAddr::V4(a) => format!("{a}:{}", self.1),
-            IpAddr::V6(a) => format!("[{a}]:{}", self.1),
+        let mut s = StackStr::new();
+        let _ = match self.0 {
+            IpAddr::V4(a) => write!(s, "{a}:{}", self.1),
+            IpAddr::V6(a) => write!(s, "[{a}]:{}", self.1),
         };
-        f.pad(&s)
+        f.pad(s.as_str())
+    }
+}
+
+/// A short string formatted on the stack (for padded columns without an allocation per
+/// line): at most 64 bytes, more is cut at a character boundary.
+struct StackStr {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl StackStr {
+    fn new() -> Self {
+        Self {
+            buf: [0; 64],
+            len: 0,
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        let b = self.buf.get(..self.len).unwrap_or(&[]);
+        std::str::from_utf8(b).unwrap_or("")
+    }
+}
+
+impl fmt::Write for StackStr {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for c in s.chars() {
+            let mut tmp = [0; 4];
+            let e = c.encode_utf8(&mut tmp).as_bytes();
+            let end = self.len + e.len();
+            let Some(dst) = self.buf.get_mut(self.len..end) else {
+                return Ok(());
+            };
+            dst.copy_from_slice(e);
+            self.len = end;
+        }
+        Ok(())
     }
 }
 
@@ -1037,9 +1074,16 @@ impl Table {
     /// The table in `ipvsadm -Ln` format (with `--stats` or `--rate` per `format`).
     #[must_use]
     pub fn list(&self, format: ListFormat) -> String {
-        let mut out = String::new();
+        let lines: usize = self.services.iter().map(|e| 1 + e.dests.len()).sum();
+        let mut out = String::with_capacity(256 + lines * 80);
+        // Writing into a String cannot fail.
+        let _ = self.write_list(&mut out, format);
+        out
+    }
+
+    fn write_list(&self, out: &mut String, format: ListFormat) -> fmt::Result {
         if let Some(info) = &self.info {
-            out.push_str(&format!("{info}\n"));
+            writeln!(out, "{info}")?;
         }
         match format {
             ListFormat::Default => {
@@ -1060,42 +1104,45 @@ impl Table {
         for e in &self.services {
             let s = &e.service;
             match format {
-                ListFormat::Default => out.push_str(&format!("{}\n", s.service)),
-                _ => out.push_str(&format!(
-                    "{:<33}{}\n",
-                    s.service.key,
-                    stats_columns(&s.stats, format)
-                )),
+                ListFormat::Default => writeln!(out, "{}", s.service)?,
+                _ => {
+                    write!(out, "{:<33}", s.service.key)?;
+                    write_stats_columns(out, &s.stats, format)?;
+                    out.push('\n');
+                }
             }
             for d in &e.dests {
                 match format {
-                    ListFormat::Default => out.push_str(&format!("{d}\n")),
-                    _ => out.push_str(&format!(
-                        "  -> {:<28}{}\n",
-                        SockAddr(d.dest.addr, d.dest.port),
-                        stats_columns(&d.stats, format)
-                    )),
+                    ListFormat::Default => writeln!(out, "{d}")?,
+                    _ => {
+                        write!(out, "  -> {:<28}", SockAddr(d.dest.addr, d.dest.port))?;
+                        write_stats_columns(out, &d.stats, format)?;
+                        out.push('\n');
+                    }
                 }
             }
         }
-        out
+        Ok(())
     }
 
     /// The table in `ipvsadm -Sn` format (the input of `ipvsadm -R`).
     #[must_use]
     pub fn save(&self) -> String {
-        let mut out = String::new();
+        let lines: usize = self.services.iter().map(|e| 1 + e.dests.len()).sum();
+        let mut out = String::with_capacity(lines * 64);
         for e in &self.services {
             let s = &e.service.service;
             out.push_str(&s.save_line());
             out.push('\n');
+            let opt = s.key.save_option();
             for d in &e.dests {
-                out.push_str(&format!(
-                    "-a {} -r {} {}\n",
-                    s.key.save_option(),
+                // Writing into a String cannot fail.
+                let _ = writeln!(
+                    out,
+                    "-a {opt} -r {} {}",
                     SockAddr(d.dest.addr, d.dest.port),
                     d.dest.save_options()
-                ));
+                );
             }
         }
         out
@@ -1109,12 +1156,15 @@ impl fmt::Display for Table {
     }
 }
 
-fn stats_columns(s: &Stats, format: ListFormat) -> String {
+fn write_stats_columns(out: &mut String, s: &Stats, format: ListFormat) -> fmt::Result {
     let v = match format {
         ListFormat::Rate => [s.cps, s.inpps, s.outpps, s.inbps, s.outbps],
         _ => [s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes],
     };
-    v.iter().map(|n| format!(" {}", large_number(*n))).collect()
+    for n in v {
+        write!(out, " {}", large_number(n))?;
+    }
+    Ok(())
 }
 
 /// A counter in 8 columns, as `ipvsadm` prints it: exact up to 8 digits, then in thousands

@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use healthcheck as hc;
 use ipvs_netlink::types::{TunnelFlags, TunnelType, mask_to_prefix};
-use ipvs_netlink::{Family, Forward, Protocol, Service, ServiceFlags, ServiceKey, Timeouts};
+use ipvs_netlink::{
+    Desired, Family, Forward, Protocol, Service, ServiceFlags, ServiceKey, Timeouts,
+};
 use kconf_parser::model::{
     self as k, Config, IpFamily, LvsMethod, TunnelOptions, VirtualServer, VsTarget, VsgEntry,
 };
@@ -221,6 +223,47 @@ impl DirectorConfig {
             warnings: Vec::new(),
             script_user: None,
         }
+    }
+
+    /// The IPVS table the configuration asks for without health checks (`hagroupd ipvs
+    /// apply`): every virtual server (groups expanded) with every real server at its configured
+    /// weight, as the health-check core would have it with all real servers up. The quorum
+    /// (clamped to the total configured weight) is then down only when the weights sum to 0:
+    /// a `sorry_server` is then in the table at weight 1 instead of the real servers; otherwise
+    /// it is present at weight 0 with `sorry_server_inhibit`, else absent.
+    #[must_use]
+    pub fn static_desired(&self) -> Desired {
+        let mut services =
+            Vec::with_capacity(self.virtual_servers.iter().map(|v| v.services.len()).sum());
+        for (vi, spec) in self.virtual_servers.iter().enumerate() {
+            let h = self.health.get(vi);
+            let weights: Vec<u32> = (0..spec.real_servers.len())
+                .map(|ri| {
+                    h.and_then(|h| h.real_servers.get(ri))
+                        .map_or(1, |r| r.weight)
+                })
+                .collect();
+            let quorum_down = weights.iter().all(|w| *w == 0);
+            let inhibit = h.is_some_and(|h| h.sorry_server_inhibit);
+            let (real_servers_in, sorry_weight) = match (&spec.sorry_server, quorum_down) {
+                (Some(_), true) => (false, Some(1)),
+                (Some(_), false) => (true, inhibit.then_some(0)),
+                (None, _) => (true, None),
+            };
+            for svc in &spec.services {
+                let mut dests = Vec::with_capacity(spec.real_servers.len() + 1);
+                if real_servers_in {
+                    for (rs, w) in spec.real_servers.iter().zip(&weights) {
+                        dests.push(rs.destination(&svc.key, *w));
+                    }
+                }
+                if let (Some(sorry), Some(w)) = (&spec.sorry_server, sorry_weight) {
+                    dests.push(sorry.destination(&svc.key, w));
+                }
+                services.push((svc.clone(), dests));
+            }
+        }
+        Desired { services }
     }
 
     /// Every IPVS service key the configuration names.

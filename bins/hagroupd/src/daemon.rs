@@ -243,10 +243,11 @@ impl Daemon<'_> {
             Ok(c) => c,
             Err(reason) => return ReloadOutcome::Refused(reason),
         };
-        if let Err(reason) = crate::director::check(&new) {
-            return ReloadOutcome::Refused(reason);
-        }
-        let lvs = crate::director::reload(&mut self.lvs, &new, self.args.vrrp).await;
+        let dc = match crate::director::check(&new) {
+            Ok(dc) => dc,
+            Err(reason) => return ReloadOutcome::Refused(reason),
+        };
+        let lvs = crate::director::reload(&mut self.lvs, &new, dc, self.args.vrrp).await;
         let (dcfg, errors) = vrrp_config::driver_config(&new);
         for e in &errors {
             tracing::error!(error = %e, "instance skipped");

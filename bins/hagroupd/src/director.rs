@@ -46,15 +46,13 @@ fn convert(config: &Config) -> Option<DirectorConfig> {
     }
 }
 
-/// Whether the director can run `config`, or why not (logged). A reload checks this first.
-pub(crate) fn check(config: &Config) -> Result<(), String> {
-    match DirectorConfig::from_kconf(config) {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            tracing::error!(error = %e, "LVS configuration refused");
-            Err(format!("LVS configuration refused: {e}"))
-        }
-    }
+/// The director's view of `config` if it can run it, or why not (logged). A reload checks this
+/// first and hands the result to [`reload`], so the configuration is converted once.
+pub(crate) fn check(config: &Config) -> Result<DirectorConfig, String> {
+    DirectorConfig::from_kconf(config).map_err(|e| {
+        tracing::error!(error = %e, "LVS configuration refused");
+        format!("LVS configuration refused: {e}")
+    })
 }
 
 /// Starts the director when the configuration has virtual servers and the VRRP-only flag
@@ -63,16 +61,16 @@ pub(crate) async fn start(config: &Config, vrrp_only: bool) -> Option<Handle> {
     if vrrp_only || config.virtual_servers.is_empty() {
         return None;
     }
-    let dc = convert(config)?;
+    start_converted(convert(config)?, config.virtual_servers.len()).await
+}
+
+/// Starts the director on an already converted configuration.
+async fn start_converted(dc: DirectorConfig, virtual_servers: usize) -> Option<Handle> {
     let services: usize = dc.virtual_servers.iter().map(|v| v.services.len()).sum();
     match runner::start(dc, options()).await {
         Ok(h) => {
             crate::metrics::set_director(Some(h.health_source()));
-            tracing::info!(
-                virtual_servers = config.virtual_servers.len(),
-                services,
-                "LVS director started"
-            );
+            tracing::info!(virtual_servers, services, "LVS director started");
             Some(h)
         }
         Err(e) => {
@@ -82,38 +80,36 @@ pub(crate) async fn start(config: &Config, vrrp_only: bool) -> Option<Handle> {
     }
 }
 
-/// Applies a reloaded (validated) configuration, starting the director if it was not running.
-/// `Err` says what went wrong (also logged).
+/// Applies a reloaded configuration, `dc` being what [`check`] made of `config`, starting the
+/// director if it was not running. `Err` says what went wrong (also logged).
 pub(crate) async fn reload(
     handle: &mut Option<Handle>,
     config: &Config,
+    dc: DirectorConfig,
     vrrp_only: bool,
 ) -> Result<(), String> {
     match handle {
-        Some(h) => {
-            let Some(dc) = convert(config) else {
-                return Err("LVS configuration refused".into());
-            };
-            match h.reload(dc).await {
-                Some(r) if r.failed.is_empty() => {
-                    tracing::info!(ops = r.ops, "LVS reload applied");
-                    Ok(())
-                }
-                Some(r) => {
-                    tracing::warn!(ops = r.ops, failed = ?r.failed, "LVS reload partly applied");
-                    Err(format!(
-                        "LVS reload partly applied; the kernel refused: {}",
-                        r.failed.join("; ")
-                    ))
-                }
-                None => {
-                    tracing::error!("LVS director is not running");
-                    Err("the LVS director is not running".into())
-                }
+        Some(h) => match h.reload(dc).await {
+            Some(r) if r.failed.is_empty() => {
+                tracing::info!(ops = r.ops, "LVS reload applied");
+                Ok(())
             }
-        }
+            Some(r) => {
+                tracing::warn!(ops = r.ops, failed = ?r.failed, "LVS reload partly applied");
+                Err(format!(
+                    "LVS reload partly applied; the kernel refused: {}",
+                    r.failed.join("; ")
+                ))
+            }
+            None => {
+                tracing::error!("LVS director is not running");
+                Err("the LVS director is not running".into())
+            }
+        },
         None => {
-            *handle = start(config, vrrp_only).await;
+            if !vrrp_only && !config.virtual_servers.is_empty() {
+                *handle = start_converted(dc, config.virtual_servers.len()).await;
+            }
             Ok(())
         }
     }

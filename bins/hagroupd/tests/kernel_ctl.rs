@@ -22,6 +22,7 @@ use support::*;
 const CONF: &str = "
 virtual_server 192.0.2.1 80 {
     delay_loop 1
+    alpha
     lvs_sched wrr
     lvs_method NAT
     protocol TCP
@@ -182,6 +183,23 @@ fn kernel_hagroupctl_drain_moves_a_real_server_to_weight_0_and_back() {
     let dir = temp_dir("hgdrain");
     let sock = dir.join("run").join("control.sock");
     let mut server = httpd(&rs1);
+    // rs1's server answers before hagroupd starts (the VM starts python slowly): otherwise its
+    // first check may fail after the drain below and take rs1 out of the table, which is not
+    // what this test is about.
+    wait_long("rs1's HTTP server", || {
+        d.exec_unchecked(
+            "curl",
+            &[
+                "-s",
+                "-o",
+                "/dev/null",
+                "-m",
+                "2",
+                "http://198.51.100.2:8080/",
+            ],
+        )
+        .is_ok_and(|o| o.status.success())
+    });
     let mut daemon = start(&d, &dir, &sock);
     step("lab built, hagroupd started");
 

@@ -31,6 +31,7 @@ fn options() -> RunnerOptions {
         dont_release: ARGS.get().is_some_and(|a| a.dont_release_ipvs),
         seed: u64::from(std::process::id()),
         observer: crate::metrics::observer(),
+        local_addresses: crate::ha_suspend::local_addresses(),
         ..RunnerOptions::default()
     }
 }
@@ -70,6 +71,7 @@ async fn start_converted(dc: DirectorConfig, virtual_servers: usize) -> Option<H
     match runner::start(dc, options()).await {
         Ok(h) => {
             crate::metrics::set_director(Some(h.health_source()));
+            crate::ha_suspend::watch(h.address_feed());
             tracing::info!(virtual_servers, services, "LVS director started");
             Some(h)
         }

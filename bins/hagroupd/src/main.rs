@@ -8,6 +8,7 @@ mod demo;
 mod director;
 mod dumps;
 mod genhash_cmd;
+mod ha_suspend;
 mod ipvs_cmd;
 mod metrics;
 mod vrrp_config;

@@ -923,6 +923,11 @@ impl Pool {
         }
     }
 
+    /// `ha_suspend`: whether the pool counts virtual server `vs`'s address as local.
+    pub fn vip_present(&self, vs: usize) -> Option<bool> {
+        Some(self.state.get(vs)?.vip_present)
+    }
+
     /// Whether real server `rs` of virtual server `vs` is alive.
     pub fn is_alive(&self, vs: usize, rs: usize) -> Option<bool> {
         Some(self.state.get(vs)?.rs.get(rs)?.alive)

@@ -251,6 +251,34 @@ impl Director {
         self.pool.set_vip_present(vs, present);
     }
 
+    /// `ha_suspend`, from the addresses configured locally: a virtual server is present when
+    /// one of its services' addresses is local (a virtual server of fwmark services only is
+    /// always present). The checks of a virtual server with `ha_suspend` that is not present
+    /// are skipped, as keepalived suspends them while the director does not hold the address.
+    /// Returns the virtual servers with `ha_suspend` whose presence changed, with the new
+    /// presence (`false`: their checks are now suspended).
+    pub fn set_local_addresses(&mut self, local: &HashSet<IpAddr>) -> Vec<(usize, bool)> {
+        let mut changed = Vec::new();
+        for (vi, spec) in self.config.virtual_servers.iter().enumerate() {
+            let mut addrs = spec.services.iter().filter_map(|s| match s.key {
+                ServiceKey::Addr { addr, .. } => Some(addr),
+                _ => None,
+            });
+            let present = match addrs.next() {
+                None => true,
+                Some(first) => std::iter::once(first)
+                    .chain(addrs)
+                    .any(|a| local.contains(&a)),
+            };
+            let suspends = self.pool.config().get(vi).is_some_and(|h| h.ha_suspend);
+            if suspends && self.pool.vip_present(vi) != Some(present) {
+                changed.push((vi, present));
+            }
+            self.pool.set_vip_present(vi, present);
+        }
+        changed
+    }
+
     /// The IPVS table the configuration and the health state ask for, in configuration order.
     #[must_use]
     pub fn desired(&self) -> Desired {

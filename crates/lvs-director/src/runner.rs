@@ -15,6 +15,7 @@
 //!   (keepalived's `-I/--dont-release-ipvs`).
 
 use std::collections::HashSet;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
@@ -42,6 +43,10 @@ pub struct RunnerOptions {
     pub pool: PoolOptions,
     /// Told about every probe run (metrics); `None` by default.
     pub observer: Option<Arc<dyn ProbeObserver>>,
+    /// The addresses configured locally at start, for `ha_suspend` ([`Director::
+    /// set_local_addresses`]); later changes come through [`AddressFeed`]. `None`: unknown,
+    /// every virtual server counts as present.
+    pub local_addresses: Option<HashSet<IpAddr>>,
 }
 
 /// What the IPVS worker last did.
@@ -63,6 +68,7 @@ enum Cmd {
         oneshot::Sender<AdminWeightReply>,
     ),
     Health(oneshot::Sender<Vec<VirtualServerHealth>>),
+    LocalAddresses(HashSet<IpAddr>),
     Stop(oneshot::Sender<()>),
 }
 
@@ -84,6 +90,7 @@ impl std::fmt::Debug for Cmd {
             Cmd::VirtualServers(_) => "VirtualServers",
             Cmd::AdminWeight(..) => "AdminWeight",
             Cmd::Health(_) => "Health",
+            Cmd::LocalAddresses(_) => "LocalAddresses",
             Cmd::Stop(_) => "Stop",
         })
     }
@@ -157,6 +164,15 @@ impl Handle {
         }
     }
 
+    /// A cloneable sender of the local addresses for `ha_suspend`, for the task that watches
+    /// them. It does not keep the director running.
+    #[must_use]
+    pub fn address_feed(&self) -> AddressFeed {
+        AddressFeed {
+            tx: self.tx.downgrade(),
+        }
+    }
+
     /// Stops checking and releases the table (per the options), then returns.
     pub async fn stop(self) {
         let (tx, rx) = oneshot::channel();
@@ -183,6 +199,44 @@ impl HealthSource {
     }
 }
 
+/// Logs the `ha_suspend` presence changes [`Director::set_local_addresses`] returned.
+fn log_presence(director: &Director, changed: &[(usize, bool)]) {
+    for &(vi, present) in changed {
+        let name = director
+            .config()
+            .virtual_servers
+            .get(vi)
+            .map_or("?", |v| v.name.as_str());
+        if present {
+            tracing::info!(
+                virtual_server = name,
+                "ha_suspend: address is local, checks resume"
+            );
+        } else {
+            tracing::info!(
+                virtual_server = name,
+                "ha_suspend: address is not local, checks suspended"
+            );
+        }
+    }
+}
+
+/// Tells a running director which addresses are configured locally (`ha_suspend`); see
+/// [`Handle::address_feed`].
+#[derive(Debug, Clone)]
+pub struct AddressFeed {
+    tx: mpsc::WeakUnboundedSender<Cmd>,
+}
+
+impl AddressFeed {
+    /// Sends the addresses configured locally now; `false` once the director has stopped.
+    pub fn send(&self, local: HashSet<IpAddr>) -> bool {
+        self.tx
+            .upgrade()
+            .is_some_and(|tx| tx.send(Cmd::LocalAddresses(local)).is_ok())
+    }
+}
+
 /// Starts the director: opens the IPVS socket, applies the start-up reconcile, and returns
 /// once the kernel table holds the desired table.
 pub async fn start(config: DirectorConfig, options: RunnerOptions) -> Result<Handle, StartError> {
@@ -202,7 +256,11 @@ pub async fn start(config: DirectorConfig, options: RunnerOptions) -> Result<Han
     if let Some(t) = config.timeouts {
         let _ = ask(&jobs, |r| Job::Timeouts(t, r)).await;
     }
-    let director = Director::new(config, options.seed, Duration::ZERO, options.pool);
+    let mut director = Director::new(config, options.seed, Duration::ZERO, options.pool);
+    if let Some(local) = &options.local_addresses {
+        let changed = director.set_local_addresses(local);
+        log_presence(&director, &changed);
+    }
     let mut state = State {
         director,
         jobs,
@@ -347,6 +405,10 @@ impl State {
                         let old = std::mem::replace(&mut self.director, Director::new(
                             DirectorConfig::empty(), 0, now, self.options.pool));
                         self.director = old.reload(*config, self.options.seed ^ self.epoch, now);
+                        if let Some(local) = &self.options.local_addresses {
+                            let changed = self.director.set_local_addresses(local);
+                            log_presence(&self.director, &changed);
+                        }
                         if let Some(t) = timeouts {
                             let _ = ask(&self.jobs, |r| Job::Timeouts(t, r)).await;
                         }
@@ -375,6 +437,11 @@ impl State {
                     }
                     Some(Cmd::Health(reply)) => {
                         let _ = reply.send(self.director.health());
+                    }
+                    Some(Cmd::LocalAddresses(local)) => {
+                        let changed = self.director.set_local_addresses(&local);
+                        log_presence(&self.director, &changed);
+                        self.options.local_addresses = Some(local);
                     }
                     Some(Cmd::Stop(reply)) => {
                         self.stop().await;

@@ -485,3 +485,60 @@ fn misc_check_users_follow_keepalived_defaults() {
     ));
     assert_eq!((own.user.as_str(), own.group), ("daemon", None));
 }
+
+#[test]
+fn ha_suspend_skips_checks_while_the_virtual_address_is_not_local() {
+    let text = NAT
+        .replace("protocol TCP", "protocol TCP\n    ha_suspend")
+        .replace("retry 0", "retry 0\n alpha");
+    let mut d = director(&text);
+    let vip: IpAddr = "192.0.2.1".parse().unwrap();
+    let other: IpAddr = "203.0.113.9".parse().unwrap();
+    // Not local: no check runs, so the alpha servers never enter.
+    assert_eq!(
+        d.set_local_addresses(&[other].into_iter().collect()),
+        vec![(0, false)]
+    );
+    run(&mut d, Duration::ZERO, Duration::from_secs(30), |_| {
+        Outcome::Up
+    });
+    assert!(
+        d.desired().services[0].1.is_empty(),
+        "checks were suspended"
+    );
+    // The address arrives: the checks run and the servers enter.
+    assert_eq!(
+        d.set_local_addresses(&[other, vip].into_iter().collect()),
+        vec![(0, true)]
+    );
+    run(
+        &mut d,
+        Duration::from_secs(30),
+        Duration::from_secs(60),
+        |_| Outcome::Up,
+    );
+    assert_eq!(d.desired().services[0].1.len(), 2);
+    // Gone again: failures are not even looked at.
+    assert_eq!(
+        d.set_local_addresses(&std::collections::HashSet::new()),
+        vec![(0, false)]
+    );
+    run(
+        &mut d,
+        Duration::from_secs(60),
+        Duration::from_secs(90),
+        |_| Outcome::Down,
+    );
+    assert_eq!(d.desired().services[0].1.len(), 2, "state frozen");
+    // Without ha_suspend the address does not matter.
+    let mut plain = director(&NAT.replace("retry 0", "retry 0\n alpha"));
+    assert!(
+        plain
+            .set_local_addresses(&std::collections::HashSet::new())
+            .is_empty()
+    );
+    run(&mut plain, Duration::ZERO, Duration::from_secs(30), |_| {
+        Outcome::Up
+    });
+    assert_eq!(plain.desired().services[0].1.len(), 2);
+}

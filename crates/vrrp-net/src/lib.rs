@@ -11,6 +11,7 @@
 //! Everything opens its sockets in the network namespace of the calling thread.
 
 pub mod addr;
+pub mod addrwatch;
 pub mod announce;
 pub mod driver;
 pub mod iface;
@@ -20,6 +21,7 @@ pub mod socket;
 mod sys;
 
 pub use addr::{AddressManager, Scope, Vip};
+pub use addrwatch::{AddressWatcher, local_addresses};
 pub use announce::Announcer;
 pub use iface::InterfaceInfo;
 pub use link::{LinkEvent, LinkWatcher};

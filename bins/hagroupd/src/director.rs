@@ -36,10 +36,23 @@ fn options() -> RunnerOptions {
     }
 }
 
+/// `enable_script_security` on the checker side: MISC_CHECKs and notify scripts that would
+/// run as root from a path a non-root user can change are disabled (logged), as keepalived
+/// does at load.
+fn secure(mut dc: DirectorConfig, config: &Config) -> DirectorConfig {
+    if config.global_defs.enable_script_security {
+        let user = dc.script_user.clone();
+        for w in healthcheck::script_security::secure(&mut dc.health, user.as_ref()) {
+            tracing::warn!("{w}");
+        }
+    }
+    dc
+}
+
 /// The director's view of `config`, or the reason it cannot run it (logged).
 fn convert(config: &Config) -> Option<DirectorConfig> {
     match DirectorConfig::from_kconf(config) {
-        Ok(c) => Some(c),
+        Ok(c) => Some(secure(c, config)),
         Err(e) => {
             tracing::error!(error = %e, "LVS configuration refused");
             None
@@ -50,10 +63,12 @@ fn convert(config: &Config) -> Option<DirectorConfig> {
 /// The director's view of `config` if it can run it, or why not (logged). A reload checks this
 /// first and hands the result to [`reload`], so the configuration is converted once.
 pub(crate) fn check(config: &Config) -> Result<DirectorConfig, String> {
-    DirectorConfig::from_kconf(config).map_err(|e| {
-        tracing::error!(error = %e, "LVS configuration refused");
-        format!("LVS configuration refused: {e}")
-    })
+    DirectorConfig::from_kconf(config)
+        .map(|dc| secure(dc, config))
+        .map_err(|e| {
+            tracing::error!(error = %e, "LVS configuration refused");
+            format!("LVS configuration refused: {e}")
+        })
 }
 
 /// Starts the director when the configuration has virtual servers and the VRRP-only flag

@@ -9,7 +9,6 @@
 //!   refused (keepalived §2.12).
 
 use kconf_parser::model::{Config, Script, ScriptUser, VrrpScript};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::process::Command;
@@ -74,48 +73,19 @@ fn lookup(user: &str, group: Option<&str>) -> Result<RunAs, ScriptError> {
 }
 
 fn find_program(name: &str) -> Result<PathBuf, ScriptError> {
-    if name.contains('/') {
-        let p = PathBuf::from(name);
-        return if p.exists() {
-            Ok(std::fs::canonicalize(&p).unwrap_or(p))
-        } else {
-            Err(ScriptError::NotFound(name.to_owned()))
-        };
-    }
-    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/sbin:/usr/bin:/sbin:/bin".into());
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-        .map(|p| std::fs::canonicalize(&p).unwrap_or(p))
+    healthcheck::script_security::find_program(name)
         .ok_or_else(|| ScriptError::NotFound(name.to_owned()))
 }
 
 /// keepalived's `enable_script_security` test for a script run as root: the file and every
 /// directory above it must not be writable by anyone but root.
 pub(crate) fn check_security(program: &Path) -> Result<(), ScriptError> {
-    let mut cur = Some(program);
-    while let Some(p) = cur {
-        let md =
-            std::fs::metadata(p).map_err(|_| ScriptError::NotFound(p.display().to_string()))?;
-        let mode = md.mode();
-        let why = if md.uid() != 0 {
-            Some(format!("owned by uid {}", md.uid()))
-        } else if mode & 0o002 != 0 {
-            Some("writable by everyone".to_owned())
-        } else if mode & 0o020 != 0 && md.gid() != 0 {
-            Some(format!("writable by group {}", md.gid()))
-        } else {
-            None
-        };
-        if let Some(why) = why {
-            return Err(ScriptError::Unsafe {
-                path: p.display().to_string(),
-                why,
-            });
-        }
-        cur = p.parent();
-    }
-    Ok(())
+    use healthcheck::script_security::{InsecureScript, check_path};
+    check_path(program).map_err(|e| match e {
+        InsecureScript::Unsafe { path, why } => ScriptError::Unsafe { path, why },
+        InsecureScript::NotFound(p) => ScriptError::NotFound(p),
+        other => ScriptError::NotFound(other.to_string()),
+    })
 }
 
 impl ScriptPolicy {
@@ -308,6 +278,7 @@ fn spawn_one(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::MetadataExt;
 
     #[test]
     fn world_writable_directories_are_unsafe() {

@@ -38,3 +38,5 @@ pub use sched::{
 };
 #[cfg(feature = "probes")]
 pub mod probes;
+#[cfg(feature = "probes")]
+pub mod script_security;

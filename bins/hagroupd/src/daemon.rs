@@ -239,15 +239,24 @@ impl Daemon<'_> {
     }
 
     async fn reload_inner(&mut self) -> ReloadOutcome {
+        let t0 = std::time::Instant::now();
         let new = match load(self.cfg) {
             Ok(c) => c,
             Err(reason) => return ReloadOutcome::Refused(reason),
         };
+        let parsed = t0.elapsed();
         let dc = match crate::director::check(&new) {
             Ok(dc) => dc,
             Err(reason) => return ReloadOutcome::Refused(reason),
         };
+        let converted = t0.elapsed();
         let lvs = crate::director::reload(&mut self.lvs, &new, dc, self.args.vrrp).await;
+        tracing::debug!(
+            parse_ms = parsed.as_millis(),
+            convert_ms = (converted - parsed).as_millis(),
+            lvs_ms = (t0.elapsed() - converted).as_millis(),
+            "reload: configuration parsed, converted and applied to the director"
+        );
         let (dcfg, errors) = vrrp_config::driver_config(&new);
         for e in &errors {
             tracing::error!(error = %e, "instance skipped");
@@ -355,10 +364,12 @@ async fn run_async(cfg: &ConfigArgs, args: &DaemonArgs) -> ExitCode {
     if args.check && !args.vrrp {
         tracing::info!("-C/--check: running the checker side only; no VRRP instance runs");
     }
+    let t0 = std::time::Instant::now();
     let config = match load(cfg) {
         Ok(c) => c,
         Err(_) => return ExitCode::from(1),
     };
+    tracing::debug!(parse_ms = t0.elapsed().as_millis(), "configuration loaded");
     let _pids = PidFiles::write(&[&args.pid, &args.vrrp_pid]);
     let lvs = crate::director::start(&config, args.vrrp).await;
     let (dcfg, errors) = if args.check && !args.vrrp {

@@ -256,7 +256,9 @@ pub async fn start(config: DirectorConfig, options: RunnerOptions) -> Result<Han
     if let Some(t) = config.timeouts {
         let _ = ask(&jobs, |r| Job::Timeouts(t, r)).await;
     }
+    let t0 = std::time::Instant::now();
     let mut director = Director::new(config, options.seed, Duration::ZERO, options.pool);
+    tracing::debug!(new_ms = t0.elapsed().as_millis(), "director built");
     if let Some(local) = &options.local_addresses {
         let changed = director.set_local_addresses(local);
         log_presence(&director, &changed);
@@ -303,8 +305,10 @@ impl State {
     }
 
     async fn sync(&mut self) -> SyncReport {
+        let t0 = std::time::Instant::now();
         let desired = self.director.desired();
         let owned = self.director.owned_keys();
+        tracing::debug!(desired_ms = t0.elapsed().as_millis(), "desired table");
         let generation = self.generation;
         let report = ask(&self.jobs, |r| Job::Sync(desired, owned, r))
             .await
@@ -404,7 +408,9 @@ impl State {
                         let timeouts = config.timeouts;
                         let old = std::mem::replace(&mut self.director, Director::new(
                             DirectorConfig::empty(), 0, now, self.options.pool));
+                        let t0 = std::time::Instant::now();
                         self.director = old.reload(*config, self.options.seed ^ self.epoch, now);
+                        let reloaded = t0.elapsed();
                         if let Some(local) = &self.options.local_addresses {
                             let changed = self.director.set_local_addresses(local);
                             log_presence(&self.director, &changed);
@@ -415,6 +421,11 @@ impl State {
                         self.drain_events();
                         watcher = self.file_watcher();
                         let report = self.sync().await;
+                        tracing::debug!(
+                            reload_ms = reloaded.as_millis(),
+                            sync_ms = (t0.elapsed() - reloaded).as_millis(),
+                            "director reloaded and synced"
+                        );
                         let _ = reply.send(report);
                     }
                     Some(Cmd::Status(reply)) => {
@@ -644,8 +655,16 @@ fn worker(mut client: Client, jobs: &std_mpsc::Receiver<Job>) {
                         }
                     },
                 };
+                let t0 = std::time::Instant::now();
                 let ops: Vec<Op> = plan(&desired, &actual);
+                let planned = t0.elapsed();
                 let r = report(apply(&mut client, ops));
+                tracing::debug!(
+                    plan_ms = planned.as_millis(),
+                    apply_ms = (t0.elapsed() - planned).as_millis(),
+                    ops = r.ops,
+                    "IPVS sync"
+                );
                 if r.failed.is_empty() {
                     cache = Some(desired);
                 }

@@ -10,6 +10,7 @@ mod dumps;
 mod genhash_cmd;
 mod ipvs_cmd;
 mod metrics;
+mod sync_daemon;
 mod vrrp_config;
 mod vrrp_notify;
 mod vrrp_scripts;

@@ -77,6 +77,7 @@ pub(crate) async fn start(config: &Config, vrrp_only: bool) -> Option<Handle> {
             tracing::info!(
                 virtual_servers = config.virtual_servers.len(),
                 services,
+                ops = h.started().ops,
                 "LVS director started"
             );
             Some(h)

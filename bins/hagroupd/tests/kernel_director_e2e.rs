@@ -34,6 +34,14 @@ fn count(d: &Daemon, needle: &str) -> usize {
     d.log_text().matches(needle).count()
 }
 
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 /// Issue 9 test 1: two directors, two real servers; the client's requests are spread over both
 /// (rr); a real server whose HTTP server stops leaves the table of both directors and traffic
 /// goes on through the other; it comes back after one good check.
@@ -165,6 +173,8 @@ fn kernel_e2e_failover_under_load_keeps_established_connections() {
 
     // Load: the client requests all along.
     let stop = Arc::new(AtomicBool::new(false));
+    // Stops the load also when an assertion fails.
+    let _stop_load = StopOnDrop(Arc::clone(&stop));
     let answered = Arc::new(AtomicUsize::new(0));
     let load = {
         let (stop, answered, client) =

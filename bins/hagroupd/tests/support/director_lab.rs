@@ -311,8 +311,10 @@ pub fn get(ns: &Netns) -> String {
         }
     })
     .join()
-    .unwrap()
-    .unwrap()
+    .ok()
+    .and_then(Result::ok)
+    // The namespace is gone (a load thread outliving a failed test): nothing answered.
+    .unwrap_or_default()
 }
 
 /// A TCP connection from `ns` to `addr`, usable from the test's own thread (a socket stays in

@@ -8,6 +8,7 @@
 
 use crate::config_cmd::ConfigArgs;
 use crate::dumps;
+use crate::sync_daemon::{self, SyncDaemons};
 use crate::vrrp_config;
 use crate::vrrp_notify::Notifier;
 use crate::vrrp_scripts::{self, ScriptPolicy};
@@ -217,6 +218,8 @@ pub(crate) struct Daemon<'a> {
     notifier: Notifier,
     policy: ScriptPolicy,
     trackers: Vec<tokio::task::JoinHandle<()>>,
+    /// The IPVS connection sync daemons (`lvs_sync_daemon`).
+    sync: SyncDaemons,
 }
 
 impl Daemon<'_> {
@@ -249,6 +252,9 @@ impl Daemon<'_> {
             Ok(dc) => dc,
             Err(reason) => return ReloadOutcome::Refused(reason),
         };
+        if let Err(e) = SyncDaemons::check(&new) {
+            return ReloadOutcome::Refused(e.to_string());
+        }
         let converted = t0.elapsed();
         let lvs = crate::director::reload(&mut self.lvs, &new, dc, self.args.vrrp).await;
         tracing::debug!(
@@ -279,6 +285,18 @@ impl Daemon<'_> {
         if vrrp.is_ok() {
             self.vrrp = dcfg;
         }
+        let status = self.driver.status().borrow().clone();
+        let sync = self
+            .sync
+            .apply(&self.config, |n| sync_daemon::role_of(&status, n))
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        let lvs = match (lvs, sync) {
+            (Ok(()), s) => s,
+            (Err(a), Ok(())) => Err(a),
+            (Err(a), Err(b)) => Err(format!("{a}; {b}")),
+        };
         match (vrrp, lvs) {
             (Ok(m), Ok(())) => ReloadOutcome::Done(m),
             (Ok(_), Err(m)) | (Err(m), Ok(())) => ReloadOutcome::Failed(m),
@@ -287,12 +305,26 @@ impl Daemon<'_> {
     }
 
     /// Handles an event of the VRRP driver.
-    fn on_event(&mut self, ev: &DriverEvent) {
-        if let DriverEvent::StateChanged { instance, .. } = ev {
+    async fn on_event(&mut self, ev: &DriverEvent) {
+        self.notifier.handle(ev);
+        if let DriverEvent::StateChanged { instance, to, .. } = ev {
             self.last_transition
                 .insert(instance.clone(), SystemTime::now());
+            // The sync daemons follow the instance (the event's state: the status may lag).
+            let status = self.driver.status().borrow().clone();
+            let role = |n: &str| {
+                if n == instance {
+                    Some(if *to == vrrp_fsm::State::Master {
+                        sync_daemon::Role::Master
+                    } else {
+                        sync_daemon::Role::Other
+                    })
+                } else {
+                    sync_daemon::role_of(&status, n)
+                }
+            };
+            let _ = self.sync.apply(&self.config, role).await;
         }
-        self.notifier.handle(ev);
     }
 
     /// Every VRRP instance of the running configuration with its sync group.
@@ -350,6 +382,7 @@ impl Daemon<'_> {
             t.abort();
         }
         self.driver.shutdown().await;
+        self.sync.release(crate::director::dont_release()).await;
         crate::director::stop(self.lvs.take()).await;
         // notify_stop and friends; STOP scripts are waited for up to 1 s (keepalived §2.11).
         while let Ok(ev) = events.try_recv() {
@@ -405,7 +438,14 @@ async fn run_async(cfg: &ConfigArgs, args: &DaemonArgs) -> ExitCode {
         last_transition: HashMap::new(),
         policy,
         trackers,
+        sync: SyncDaemons::new(!args.check || args.vrrp),
     };
+    // The sync daemons as the instances start (BACKUP or INIT: the backup daemon).
+    let status = daemon.driver.status().borrow().clone();
+    let _ = daemon
+        .sync
+        .apply(&daemon.config, |n| sync_daemon::role_of(&status, n))
+        .await;
     let signals = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
@@ -452,7 +492,7 @@ async fn run_async(cfg: &ConfigArgs, args: &DaemonArgs) -> ExitCode {
             }
             Some(incoming) = control.recv() => crate::control::handle(&mut daemon, incoming).await,
             ev = events.recv() => match ev {
-                Some(ev) => daemon.on_event(&ev),
+                Some(ev) => daemon.on_event(&ev).await,
                 None => break,
             },
         }

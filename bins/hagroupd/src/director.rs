@@ -26,9 +26,15 @@ pub(crate) fn set_args(args: DirectorArgs) {
     let _ = ARGS.set(args);
 }
 
+/// Whether `-I/--dont-release-ipvs` was given: IPVS state (the table, the sync daemons) stays
+/// in place on stop.
+pub(crate) fn dont_release() -> bool {
+    ARGS.get().is_some_and(|a| a.dont_release_ipvs)
+}
+
 fn options() -> RunnerOptions {
     RunnerOptions {
-        dont_release: ARGS.get().is_some_and(|a| a.dont_release_ipvs),
+        dont_release: dont_release(),
         seed: u64::from(std::process::id()),
         observer: crate::metrics::observer(),
         local_addresses: crate::ha_suspend::local_addresses(),
@@ -87,7 +93,12 @@ async fn start_converted(dc: DirectorConfig, virtual_servers: usize) -> Option<H
         Ok(h) => {
             crate::metrics::set_director(Some(h.health_source()));
             crate::ha_suspend::watch(h.address_feed());
-            tracing::info!(virtual_servers, services, "LVS director started");
+            tracing::info!(
+                virtual_servers,
+                services,
+                ops = h.started().ops,
+                "LVS director started"
+            );
             Some(h)
         }
         Err(e) => {

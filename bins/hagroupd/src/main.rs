@@ -11,6 +11,7 @@ mod genhash_cmd;
 mod ha_suspend;
 mod ipvs_cmd;
 mod metrics;
+mod sync_daemon;
 mod vrrp_config;
 mod vrrp_notify;
 mod vrrp_scripts;

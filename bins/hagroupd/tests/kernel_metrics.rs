@@ -12,9 +12,11 @@
 #[path = "netns_support.rs"]
 mod support;
 
+#[path = "support/director_lab.rs"]
+mod lab;
+
+use lab::Httpd;
 use netns_lab::Netns;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use support::*;
 
 const METRICS: &str = "127.0.0.1:9650";
@@ -35,59 +37,6 @@ virtual_server 192.0.2.1 80 {
     }
 }
 ";
-
-fn start_with_flags(ns: &Netns, dir: &Path, name: &str, conf: &str, extra: &[&str]) -> Daemon {
-    let conf_path = dir.join(format!("{name}.conf"));
-    std::fs::write(&conf_path, conf).unwrap();
-    let log = dir.join(format!("{name}.log"));
-    let logf = std::fs::File::create(&log).unwrap();
-    let mut cmd: Command = ns.command(hagroupd_bin());
-    cmd.args(["-n", "-l", "-D", "-f"])
-        .arg(&conf_path)
-        .arg("-p")
-        .arg(dir.join(format!("{name}.pid")))
-        .arg("-r")
-        .arg(dir.join(format!("{name}.vrrp.pid")))
-        .args(extra)
-        .env("TMPDIR", dir)
-        .stdin(Stdio::null())
-        .stdout(logf.try_clone().unwrap())
-        .stderr(logf);
-    Daemon {
-        child: Some(cmd.spawn().expect("start hagroupd")),
-        conf: conf_path,
-        log,
-        name: name.to_owned(),
-    }
-}
-
-/// `python3 -m http.server 8080` in `ns`, serving a small page; killed on drop.
-struct Httpd(Child);
-
-impl Httpd {
-    fn start(ns: &Netns, dir: &Path) -> Httpd {
-        let root = dir.join("www");
-        std::fs::create_dir_all(&root).unwrap();
-        std::fs::write(root.join("index.html"), "rs1\n").unwrap();
-        let child = ns
-            .command("/usr/bin/python3")
-            .args(["-m", "http.server", "8080", "--directory"])
-            .arg(&root)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        Httpd(child)
-    }
-}
-
-impl Drop for Httpd {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// `GET /` on the VIP from `ns`: the body, or "" when it failed.
 fn client_get(ns: &Netns) -> String {
@@ -152,8 +101,8 @@ fn kernel_metrics_show_ipvs_counters_after_traffic() {
     d.ip(&["addr", "add", "192.0.2.1/32", "dev", "lo"]).unwrap();
     d.sysctl("net.ipv4.ip_forward", "1").unwrap();
     let dir = temp_dir("hgmk");
-    let _httpd = Httpd::start(&rs1, &dir);
-    let mut daemon = start_with_flags(&d, &dir, "d", CONF, &["--metrics-listen", METRICS]);
+    let _httpd = Httpd::start(&rs1, &dir, "rs1");
+    let mut daemon = start_hagroupd_with(&d, &dir, "d", CONF, &["--metrics-listen", METRICS]);
 
     let alive = "hagroup_real_server_alive{virtual_server=\"tcp/192.0.2.1:80\",real_server=\"198.51.100.2:8080\"}";
     let checks = "hagroup_check_results_total{virtual_server=\"tcp/192.0.2.1:80\",real_server=\"198.51.100.2:8080\",checker=\"TCP_CHECK\",result=\"success\"}";

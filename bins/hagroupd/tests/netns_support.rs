@@ -244,6 +244,21 @@ pub fn start_hagroupd(ns: &Netns, dir: &Path, name: &str, conf: &str) -> Daemon 
     )
 }
 
+/// [`start_hagroupd`] with more command-line flags (e.g. `-I`, `--metrics-listen`).
+pub fn start_hagroupd_with(
+    ns: &Netns,
+    dir: &Path,
+    name: &str,
+    conf: &str,
+    extra: &[&str],
+) -> Daemon {
+    let sock = dir.join(format!("{name}.control.sock"));
+    let sock = sock.to_str().expect("UTF-8 test path").to_owned();
+    let mut args = vec!["--control-socket", sock.as_str()];
+    args.extend_from_slice(extra);
+    start_with(ns, dir, name, conf, hagroupd_bin(), &args)
+}
+
 /// Starts Debian's keepalived in `ns` (`--vrrp` only, foreground, console logs).
 pub fn start_keepalived(ns: &Netns, dir: &Path, name: &str, conf: &str) -> Daemon {
     start_with(ns, dir, name, conf, "keepalived", &["-P"])

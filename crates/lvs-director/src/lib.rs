@@ -6,6 +6,8 @@
 //!   ([`ipvs_netlink`] types) and health checkers ([`healthcheck`] types) (pure).
 //! - [`Director`]: the pure state: health results in, desired table out; reconcile against the
 //!   kernel's table touching only owned services; reload carrying state across (pure).
+//! - [`sync_daemon`]: `lvs_sync_daemon` to the IPVS connection sync daemons that should run
+//!   given the followed VRRP instance's state, and the start/stop operations to get there (pure).
 //! - `runner` (cargo feature `runtime`, default): runs a [`Director`] on tokio with the health
 //!   probes, and a worker thread that applies the plans over netlink.
 //!
@@ -31,6 +33,7 @@ pub mod error;
 pub mod observe;
 #[cfg(feature = "runtime")]
 pub mod runner;
+pub mod sync_daemon;
 
 pub use convert::{DestSpec, DirectorConfig, VsSpec};
 pub use director::{

@@ -643,6 +643,9 @@ fn worker(mut client: Client, jobs: &std_mpsc::Receiver<Job>) {
         match job {
             Job::Sync(desired, owned, reply) => {
                 let actual = match cache.take() {
+                    // The cache is the last desired table: normally every service in it is
+                    // still owned, and it is used as it is instead of copied.
+                    Some(c) if c.services.iter().all(|(s, _)| owned.contains(&s.key)) => c,
                     Some(c) => owned_view(&c, &owned),
                     None => match client.table() {
                         Ok(t) => owned_view(&Desired::from_table(&t), &owned),

@@ -244,6 +244,11 @@ impl SourceMap {
         use codespan_reporting::files::SimpleFiles;
         use codespan_reporting::term;
 
+        if diags.is_empty() {
+            // Nothing to show: do not index every source line (a large file costs more to
+            // index than to parse).
+            return String::new();
+        }
         let mut files = SimpleFiles::new();
         for f in &self.files {
             files.add(f.path.to_string(), f.text.to_string());

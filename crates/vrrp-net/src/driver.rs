@@ -529,8 +529,11 @@ pub fn start(config: DriverConfig) -> Result<DriverHandle, DriverError> {
         },
         adv_buf: vec![0u8; 2048],
     };
+    // Every instance starts at the same instant, as in keepalived: their timers then run in
+    // step, and a Master's adverts for all of them go out in one wake-up.
+    let now = core.now();
     for unit in config.units {
-        core.add_unit(unit)?;
+        core.add_unit(unit, now)?;
     }
     core.drain_all();
     core.flush_sends();
@@ -650,8 +653,8 @@ impl Core {
         ))
     }
 
-    fn add_unit(&mut self, unit: UnitConfig) -> Result<usize, DriverError> {
-        let now = self.now();
+    /// Sets up a unit whose state machines start at `now`.
+    fn add_unit(&mut self, unit: UnitConfig, now: Instant) -> Result<usize, DriverError> {
         let key = unit.key();
         let mut members = Vec::new();
         let mut routers = Vec::new();
@@ -1427,7 +1430,7 @@ impl Core {
             summary
                 .added
                 .extend(unit_cfg.members().iter().map(|c| c.router.name.clone()));
-            let u = self.add_unit(unit_cfg)?;
+            let u = self.add_unit(unit_cfg, now)?;
             self.drain(u);
         }
         // Routes of kept units may point at new sockets (a changed source); rebuild them.
@@ -1514,11 +1517,22 @@ impl Core {
             let sleep = async {
                 match (&timer, deadline) {
                     (Some(t), _) if armed.is_some() => {
-                        if let Ok(mut guard) = t.readable().await {
-                            // Consume the expiration count; EAGAIN just means it was re-armed.
-                            let _ = guard.try_io(|inner| {
+                        // Wait for an expiration and consume it; EAGAIN (readiness left over
+                        // from the last one, or a re-arm) means wait again.
+                        loop {
+                            let Ok(mut guard) = t.readable().await else {
+                                break;
+                            };
+                            let read = guard.try_io(|inner| {
                                 inner.get_ref().0.wait().map_err(std::io::Error::from)
                             });
+                            if let Ok(r) = read {
+                                // A one-shot timer is not readable again until re-armed.
+                                guard.clear_ready();
+                                if r.is_ok() {
+                                    break;
+                                }
+                            }
                         }
                     }
                     (None, Some(d)) => {

@@ -367,7 +367,14 @@ impl VrrpSocket {
                     guard.clear_ready();
                     return Poll::Ready(Err(e));
                 }
-                Ok(res) => return Poll::Ready(res),
+                Ok(Ok(n)) => {
+                    if n < RxBatch::CAPACITY {
+                        // The queue is empty now: the next datagram is a new readiness event,
+                        // so there is no need to ask again (and get EAGAIN) first.
+                        guard.clear_ready();
+                    }
+                    return Poll::Ready(Ok(n));
+                }
                 Err(_would_block) => continue,
             }
         }

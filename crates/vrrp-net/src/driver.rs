@@ -12,7 +12,9 @@
 //! system call until it is next due; the `timerfd` is re-armed only for an earlier deadline;
 //! Master advert timers due within 1 ms (or 1% of the interval) of each other fire together;
 //! IPv4 adverts go out in batches (`sendmmsg`); the status watch is updated per instance
-//! and only when a state changes.
+//! and only when a state changes. A socket serving several instances lets a burst of adverts
+//! gather for up to 1 ms (1% of the interval) before reading it in one go, and times each
+//! advert by its kernel receive time (`SO_TIMESTAMPNS`), so Master_Down_Timers are exact.
 //!
 //! The embedding program gets:
 //! - a [`watch`] of every instance's [`InstanceStatus`] ([`DriverHandle::status`]),
@@ -435,6 +437,51 @@ struct SocketEntry {
     policy: RxPolicy,
     /// (vrid) -> (unit, member)
     routes: HashMap<u8, Vec<(usize, usize)>>,
+    /// How long a burst of adverts is left to gather in the socket before it is read in one
+    /// go (zero: read at once). Only sockets that report each datagram's arrival time hold,
+    /// so every advert is still timed by its arrival. The driver's thread sleeps for the
+    /// hold: while it waits in epoll, every datagram of the burst would wake it.
+    hold: Duration,
+    rx: RxState,
+}
+
+/// What the receive branch of the driver loop saw on a socket.
+enum Rx {
+    /// A datagram arrived on a holding socket (not read yet).
+    Arrived,
+    /// A batch was read into `Core::rx_batch`.
+    Batch(std::io::Result<usize>),
+}
+
+impl SocketEntry {
+    /// Whether bursts are gathered on this socket: it can time each datagram by its arrival,
+    /// and it serves more than one instance (a lone instance gets no bursts).
+    fn holds(&self) -> bool {
+        !self.hold.is_zero() && self.routes.values().map(Vec::len).sum::<usize>() > 1
+    }
+}
+
+/// Where a socket is in taking a burst: see [`SocketEntry::hold`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RxState {
+    /// Waiting for a datagram.
+    Idle,
+    /// Being read (since `.0`, when the first datagram of a held burst was seen) until the
+    /// queue is empty.
+    Draining(Option<Instant>),
+}
+
+/// When a held datagram arrived, on the driver's clock: `now` less its age by the wall clock
+/// (`wall` now, `stamp` its kernel receive time), the age at most `now - since` (the burst
+/// was first seen at `since`), so a wall-clock step never makes a datagram look older than
+/// its burst: an advert is never timed earlier than it could have arrived.
+fn arrival(now: Instant, since: Instant, wall: Duration, stamp: Duration) -> Instant {
+    now - wall.saturating_sub(stamp).min(now - since)
+}
+
+/// The hold of a socket carrying adverts at `interval`: 1% of it, at most 1 ms.
+fn hold_for(interval: vrrp_proto::AdvertInterval) -> Duration {
+    (interval.as_duration() / 100).min(Duration::from_millis(1))
 }
 
 /// One queued IPv4 advert: `Core::tx_buf[start..end]` to `dst` on socket `socket`, for
@@ -468,6 +515,8 @@ struct Core {
     sockets: Vec<SocketEntry>,
     /// Receive buffers, taken out while a batch is processed.
     rx_batch: Option<Box<RxBatch>>,
+    /// The latest instant handed to a state machine (they never see time go backwards).
+    floor: Instant,
     /// The socket to poll first next time (round robin, so one busy socket cannot starve the
     /// others).
     rx_next: usize,
@@ -510,6 +559,7 @@ pub fn start(config: DriverConfig) -> Result<DriverHandle, DriverError> {
         sockets: Vec::new(),
         rx_batch: Some(Box::new(RxBatch::new())),
         rx_next: 0,
+        floor: Instant::default(),
         rx_adv: None,
         tx_adv: None,
         tx_buf: Vec::new(),
@@ -581,10 +631,11 @@ impl Core {
         };
         let key = (cfg.interface.clone(), ipv6, source, destination.clone());
         if let Some(i) = self.sockets.iter().position(|s| s.key == key) {
-            if let Some(s) = self.sockets.get_mut(i)
-                && s.policy.checksum != cfg.rx_checksum
-            {
-                s.policy.checksum = RxChecksum::AcceptAny;
+            if let Some(s) = self.sockets.get_mut(i) {
+                if s.policy.checksum != cfg.rx_checksum {
+                    s.policy.checksum = RxChecksum::AcceptAny;
+                }
+                s.hold = s.hold.min(hold_for(cfg.router.advert_interval));
             }
             return Ok(i);
         }
@@ -601,13 +652,19 @@ impl Core {
         })?);
         let idx = self.sockets.len();
         self.sockets.push(SocketEntry {
-            sock,
             key,
             policy: RxPolicy {
                 checksum: cfg.rx_checksum,
                 version: None,
             },
             routes: HashMap::new(),
+            hold: if sock.stamped() {
+                hold_for(cfg.router.advert_interval)
+            } else {
+                Duration::ZERO
+            },
+            rx: RxState::Idle,
+            sock,
         });
         Ok(idx)
     }
@@ -1060,16 +1117,54 @@ impl Core {
         }
     }
 
+    /// A datagram arrived on holding socket `s`: let the rest of the burst arrive (for the
+    /// socket's hold, or until the next timer is due if that is sooner), then read it all.
+    /// The thread sleeps: waiting in epoll would wake it for every datagram of the burst.
+    fn hold(&mut self, s: usize) {
+        let now = self.now();
+        let Some(entry) = self.sockets.get(s) else {
+            return;
+        };
+        let mut pause = entry.hold;
+        if let Some(next) = self.next_deadline() {
+            pause = pause.min(next - now);
+        }
+        if !pause.is_zero() {
+            std::thread::sleep(pause);
+        }
+        if let Some(entry) = self.sockets.get_mut(s) {
+            entry.rx = RxState::Draining(Some(now));
+        }
+    }
+
     /// Handles the datagrams [`VrrpSocket::poll_recv_batch`] put in `self.rx_batch`.
     fn on_batch(&mut self, s: usize) {
         let Some(batch) = self.rx_batch.take() else {
             return;
         };
         let now = self.now();
+        // Held datagrams are timed by their arrival: the kernel's receive time, as an age
+        // (wall clock now minus then) at most the time since the first was seen, so a step
+        // of the wall clock can only make one look newer, never older, than it is.
+        let since = match self.sockets.get(s).map(|e| e.rx) {
+            Some(RxState::Draining(Some(since))) => Some(since),
+            _ => None,
+        };
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok();
         for i in 0..batch.len() {
-            if let Some((data, v6)) = batch.get(i) {
-                self.on_datagram(s, now, data, v6);
-            }
+            let Some((data, v6)) = batch.get(i) else {
+                continue;
+            };
+            let at = match (since, batch.stamp(i), wall) {
+                (Some(since), Some(stamp), Some(wall)) => arrival(now, since, wall, stamp),
+                _ => now,
+            };
+            // The state machines never see time go backwards.
+            let at = at.max(self.floor);
+            self.floor = at;
+            self.on_datagram(s, at, data, v6);
         }
         self.rx_batch = Some(batch);
     }
@@ -1177,6 +1272,7 @@ impl Core {
 
     fn on_timer(&mut self) {
         let now = self.now();
+        self.floor = self.floor.max(now);
         // Entries up to this far ahead are examined now: a pushed-back deadline is moved to
         // its real time (cheap, no timeout fires), so units whose deadlines moved together
         // keep sharing wake-ups.
@@ -1208,6 +1304,7 @@ impl Core {
                 Some(at) => {
                     unit.deadline = None;
                     unit.machine.handle_timeout(at);
+                    self.floor = self.floor.max(at);
                     self.drain(u);
                 }
                 None => requeue.push((d, u)),
@@ -1253,10 +1350,7 @@ impl Core {
     fn next_deadline(&self) -> Option<Instant> {
         let t = self.timers.peek().map(|r| r.0.0);
         let g = self.garps.peek().map(|j| j.0.due);
-        match (t, g) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [t, g].into_iter().flatten().min()
     }
 
     fn find(&self, name: &str) -> Option<(usize, usize)> {
@@ -1541,7 +1635,7 @@ impl Core {
                     _ => std::future::pending().await,
                 }
             };
-            let (sockets, batch, first) = (&self.sockets, &mut self.rx_batch, self.rx_next);
+            let (sockets, batch, first) = (&mut self.sockets, &mut self.rx_batch, self.rx_next);
             let recv = std::future::poll_fn(|cx| {
                 let Some(batch) = batch.as_deref_mut() else {
                     return Poll::Pending;
@@ -1549,11 +1643,19 @@ impl Core {
                 let n = sockets.len();
                 for k in 0..n {
                     let i = (first + k) % n;
-                    let Some(entry) = sockets.get(i) else {
+                    let Some(entry) = sockets.get_mut(i) else {
                         continue;
                     };
-                    if let Poll::Ready(r) = entry.sock.poll_recv_batch(cx, batch) {
-                        return Poll::Ready((i, r));
+                    match entry.rx {
+                        RxState::Idle if entry.holds() => match entry.sock.poll_readable(cx) {
+                            Poll::Ready(Ok(())) => return Poll::Ready((i, Rx::Arrived)),
+                            Poll::Ready(Err(e)) => return Poll::Ready((i, Rx::Batch(Err(e)))),
+                            Poll::Pending => continue,
+                        },
+                        _ => match entry.sock.poll_recv_batch(cx, batch) {
+                            Poll::Ready(r) => return Poll::Ready((i, Rx::Batch(r))),
+                            Poll::Pending => entry.rx = RxState::Idle,
+                        },
                     }
                 }
                 Poll::Pending
@@ -1567,8 +1669,21 @@ impl Core {
                 (s, r) = recv => {
                     self.rx_next = s + 1;
                     match r {
-                        Ok(_) => self.on_batch(s),
-                        Err(e) => tracing::warn!(error = %e, "VRRP socket receive failed"),
+                        Rx::Arrived => self.hold(s),
+                        Rx::Batch(Ok(n)) => {
+                            self.on_batch(s);
+                            if n < RxBatch::CAPACITY
+                                && let Some(entry) = self.sockets.get_mut(s)
+                            {
+                                entry.rx = RxState::Idle;
+                            }
+                        }
+                        Rx::Batch(Err(e)) => {
+                            if let Some(entry) = self.sockets.get_mut(s) {
+                                entry.rx = RxState::Idle;
+                            }
+                            tracing::warn!(error = %e, "VRRP socket receive failed");
+                        }
                     }
                 }
                 ev = links.next(), if links_open => match ev {
@@ -1618,5 +1733,35 @@ impl Core {
                 },
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn held_adverts_are_timed_by_arrival_within_their_burst() {
+        let t = |us: u64| Instant::default() + Duration::from_micros(us);
+        let wall = Duration::from_secs(1_700_000_000);
+        let (since, now) = (t(10_000), t(11_000));
+        // Arrived 300 µs ago by the kernel's stamp.
+        let a = arrival(now, since, wall, wall - Duration::from_micros(300));
+        assert_eq!(a, t(10_700));
+        // A stamp older than the burst (or a wall clock stepped forward) is clamped to the
+        // moment the burst was seen.
+        let a = arrival(now, since, wall, wall - Duration::from_secs(5));
+        assert_eq!(a, since);
+        // A stamp in the future (wall clock stepped back) counts as arriving now.
+        let a = arrival(now, since, wall, wall + Duration::from_secs(5));
+        assert_eq!(a, now);
+    }
+
+    #[test]
+    fn hold_is_one_percent_of_the_interval_at_most_1_ms() {
+        let i = |cs: u16| vrrp_proto::AdvertInterval::from_centis(cs).unwrap();
+        assert_eq!(hold_for(i(1)), Duration::from_micros(100));
+        assert_eq!(hold_for(i(10)), Duration::from_millis(1));
+        assert_eq!(hold_for(i(100)), Duration::from_millis(1));
     }
 }

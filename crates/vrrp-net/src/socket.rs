@@ -116,6 +116,7 @@ pub struct VrrpSocket {
     source: IpAddr,
     destination: Destination,
     ttl: u8,
+    stamped: bool,
 }
 
 fn io_err(e: nix::Error) -> io::Error {
@@ -156,6 +157,9 @@ impl VrrpSocket {
             interface: cfg.interface.clone(),
             source,
         })?;
+        // Receive times let the driver take a burst of adverts in one wake-up and still time
+        // each by its arrival (IPv4 only: IPv6 is received one datagram at a time).
+        let stamped = !cfg.ipv6 && setsockopt(&sock, sockopt::ReceiveTimestampns, &true).is_ok();
         let fd = sys::register(sock).map_err(|source| NetError::Socket {
             interface: cfg.interface.clone(),
             source,
@@ -167,7 +171,13 @@ impl VrrpSocket {
             source,
             destination: cfg.destination.clone(),
             ttl: cfg.ttl,
+            stamped,
         })
+    }
+
+    /// Whether received datagrams carry their arrival time (see `RxBatch::stamp`).
+    pub(crate) fn stamped(&self) -> bool {
+        self.stamped
     }
 
     fn raw(cfg: &SocketConfig, info: &InterfaceInfo, source: IpAddr) -> io::Result<Socket> {
@@ -338,6 +348,11 @@ impl VrrpSocket {
         failed: impl FnMut(usize, io::Error),
     ) {
         sys::send_many_v4(self.fd.get_ref().as_fd(), data, spans, failed);
+    }
+
+    /// Whether a datagram is waiting (without reading it), or registers for a wake-up.
+    pub(crate) fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.fd.poll_read_ready(cx).map_ok(|_guard| ())
     }
 
     /// Receives what is queued on the socket into `batch` (up to [`RxBatch::CAPACITY`]
@@ -542,6 +557,7 @@ pub(crate) struct V6Meta {
 pub(crate) struct RxBatch {
     bufs: Box<[[u8; sys::RX_BUF]]>,
     lens: [usize; sys::BATCH],
+    stamps: [Option<std::time::Duration>; sys::BATCH],
     v6: [Option<V6Meta>; sys::BATCH],
     count: usize,
 }
@@ -562,6 +578,7 @@ impl RxBatch {
         RxBatch {
             bufs: vec![[0u8; sys::RX_BUF]; sys::BATCH].into_boxed_slice(),
             lens: [0; sys::BATCH],
+            stamps: [None; sys::BATCH],
             v6: [None; sys::BATCH],
             count: 0,
         }
@@ -582,9 +599,20 @@ impl RxBatch {
         Some((data, self.v6.get(i).copied().flatten()))
     }
 
+    /// When datagram `i` arrived (`SO_TIMESTAMPNS`, `CLOCK_REALTIME` since the epoch), if
+    /// the socket reports it.
+    pub(crate) fn stamp(&self, i: usize) -> Option<std::time::Duration> {
+        self.stamps.get(i).copied().flatten()
+    }
+
     fn recv_v4(&mut self, sock: &Socket) -> io::Result<usize> {
         self.count = 0;
-        let n = sys::recv_many(sock.as_fd(), &mut self.bufs, &mut self.lens)?;
+        let n = sys::recv_many(
+            sock.as_fd(),
+            &mut self.bufs,
+            &mut self.lens,
+            &mut self.stamps,
+        )?;
         self.count = n;
         Ok(n)
     }
@@ -601,6 +629,9 @@ impl RxBatch {
             };
             match recv_v6_into(sock, buf) {
                 Ok((n, m)) => {
+                    if let Some(st) = self.stamps.get_mut(i) {
+                        *st = None;
+                    }
                     *len = n;
                     *meta = m;
                     self.count += 1;

@@ -128,29 +128,42 @@ pub(crate) const RX_BUF: usize = 2048;
 
 /// Receives up to `min(bufs.len(), BATCH)` datagrams with one non-blocking `recvmmsg`, the
 /// i-th into `bufs[i]`, its length (at most [`RX_BUF`]: longer datagrams are truncated, as a
-/// plain `recv` would) into `lens[i]`. Returns how many arrived; `WouldBlock` if none.
+/// plain `recv` would) into `lens[i]`, and its `SO_TIMESTAMPNS` receive time (`CLOCK_REALTIME`,
+/// since the epoch; `None` if the socket does not report it) into `stamps[i]`. Returns how
+/// many arrived; `WouldBlock` if none.
 pub(crate) fn recv_many(
     fd: BorrowedFd<'_>,
     bufs: &mut [[u8; RX_BUF]],
     lens: &mut [usize; BATCH],
+    stamps: &mut [Option<std::time::Duration>; BATCH],
 ) -> io::Result<usize> {
     let n = bufs.len().min(BATCH);
+    // Room for one `SCM_TIMESTAMPNS` message (CMSG_SPACE of a 16-byte timespec is 32), as u64s
+    // so the buffer is aligned for `cmsghdr`.
+    let mut control = [[0u64; 8]; BATCH];
     // SAFETY: `iovec` and `mmsghdr` are plain C structs of integers and pointers, for which the
     // all-zero bit pattern (null pointers, zero lengths) is a valid value.
     let mut iov: [libc::iovec; BATCH] = unsafe { std::mem::zeroed() };
     // SAFETY: as above.
     let mut hdrs: [libc::mmsghdr; BATCH] = unsafe { std::mem::zeroed() };
-    for ((buf, v), h) in bufs.iter_mut().zip(iov.iter_mut()).zip(hdrs.iter_mut()) {
+    for (((buf, v), h), c) in bufs
+        .iter_mut()
+        .zip(iov.iter_mut())
+        .zip(hdrs.iter_mut())
+        .zip(control.iter_mut())
+    {
         v.iov_base = buf.as_mut_ptr().cast();
         v.iov_len = RX_BUF;
         h.msg_hdr.msg_iov = v;
         h.msg_hdr.msg_iovlen = 1;
+        h.msg_hdr.msg_control = c.as_mut_ptr().cast();
+        h.msg_hdr.msg_controllen = std::mem::size_of_val(c);
     }
     // SAFETY: `fd` is a valid socket; the first `n` headers each point to one live iovec that
-    // points to a live, exclusively borrowed buffer of `RX_BUF` bytes; no name or control
-    // buffer is given (null, length 0); `n` ≤ the length of both arrays; the timeout is null
-    // (none) and MSG_DONTWAIT makes the call non-blocking. Nothing is read from the arrays
-    // after they go out of scope.
+    // points to a live, exclusively borrowed buffer of `RX_BUF` bytes, and to a live control
+    // buffer of the length given; no name buffer is given (null, length 0); `n` ≤ the length
+    // of the arrays; the timeout is null (none) and MSG_DONTWAIT makes the call
+    // non-blocking. Nothing is read from the arrays after they go out of scope.
     let rc = unsafe {
         libc::recvmmsg(
             fd.as_raw_fd(),
@@ -164,10 +177,43 @@ pub(crate) fn recv_many(
         return Err(io::Error::last_os_error());
     }
     let got = (rc as usize).min(n);
-    for (len, h) in lens.iter_mut().zip(hdrs.iter()).take(got) {
+    for ((len, stamp), h) in lens
+        .iter_mut()
+        .zip(stamps.iter_mut())
+        .zip(hdrs.iter())
+        .take(got)
+    {
         *len = (h.msg_len as usize).min(RX_BUF);
+        *stamp = rx_timestamp(&h.msg_hdr);
     }
     Ok(got)
+}
+
+/// The `SCM_TIMESTAMPNS` control message of a received `msghdr`, if there is one.
+fn rx_timestamp(msg: &libc::msghdr) -> Option<std::time::Duration> {
+    // SAFETY: `msg` was filled by `recvmmsg`: its control pointer and the length the kernel
+    // wrote back describe initialised bytes of a live buffer (or length 0, for which
+    // CMSG_FIRSTHDR gives null); CMSG_FIRSTHDR / CMSG_NXTHDR only return headers that lie
+    // within it, and CMSG_DATA of a header of the checked level, type and length points to
+    // a `timespec`, read unaligned.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(msg);
+        while !c.is_null() {
+            let h = &*c;
+            if h.cmsg_level == libc::SOL_SOCKET
+                && h.cmsg_type == libc::SO_TIMESTAMPNS
+                && h.cmsg_len as usize
+                    >= libc::CMSG_LEN(std::mem::size_of::<libc::timespec>() as u32) as usize
+            {
+                let ts: libc::timespec = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast());
+                let secs = u64::try_from(ts.tv_sec).ok()?;
+                let nanos = u32::try_from(ts.tv_nsec).ok()?;
+                return Some(std::time::Duration::new(secs, nanos));
+            }
+            c = libc::CMSG_NXTHDR(msg, c);
+        }
+    }
+    None
 }
 
 /// Sends complete IPv4 datagrams (`IP_HDRINCL`) with `sendmmsg`, up to `BATCH` per call:

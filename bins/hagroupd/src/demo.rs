@@ -402,12 +402,24 @@ mod tests {
         );
         let mut eth = vec![0u8; 12];
         eth.extend_from_slice(&[0x08, 0x00]);
-        eth.extend_from_slice(&vrrp_net::socket::ipv4_packet(
+        let advert = vrrp_proto::Advertisement::builder(
+            vrrp_proto::Version::V2,
+            vrrp_proto::Vrid::new(51).unwrap(),
+        )
+        .priority(vrrp_proto::Priority(100))
+        .address(Ipv4Addr::new(192, 0, 2, 100))
+        .build();
+        let mut ip = [0u8; 64];
+        let n = vrrp_proto::build_ipv4_advert(
+            &advert,
             Ipv4Addr::new(192, 0, 2, 2),
             vrrp_net::socket::VRRP_GROUP_V4,
-            255,
-            &[0x21, 51, 100, 1, 0, 1, 0, 0],
-        ));
+            0,
+            vrrp_proto::ChecksumMode::PseudoHeader,
+            &mut ip,
+        )
+        .unwrap();
+        eth.extend_from_slice(&ip[..n]);
         assert!(
             matches!(classify(&eth), Some(Seen::Advert(a, 100)) if a == Ipv4Addr::new(192, 0, 2, 2))
         );

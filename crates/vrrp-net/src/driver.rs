@@ -2,9 +2,19 @@
 //! manager, announcer and link watch of this crate.
 //!
 //! One task runs every router, like keepalived's single-threaded VRRP process: one timer
-//! (the earliest deadline of all routers and pending GARP bursts), one reader task per socket,
-//! and a command channel. Routers that share an interface and family share a socket; received
-//! packets are dispatched by VRID.
+//! (the earliest deadline of all routers and pending GARP bursts), the sockets, and a command
+//! channel. Routers that share an interface and family share a socket; received packets are
+//! dispatched by VRID.
+//!
+//! The hot paths are cheap at hundreds of instances: datagrams are received in batches
+//! (`recvmmsg`) into reused buffers and decoded through borrowed views; a Backup's
+//! Master_Down_Timer, pushed back by every advert, costs no timer-queue operation and no
+//! system call until it is next due; the `timerfd` is re-armed only for an earlier deadline;
+//! Master advert timers due within 1 ms (or 1% of the interval) of each other fire together;
+//! IPv4 adverts go out in batches (`sendmmsg`); the status watch is updated per instance
+//! and only when a state changes. A socket serving several instances lets a burst of adverts
+//! gather for up to 1 ms (1% of the interval) before reading it in one go, and times each
+//! advert by its kernel receive time (`SO_TIMESTAMPNS`), so Master_Down_Timers are exact.
 //!
 //! The embedding program gets:
 //! - a [`watch`] of every instance's [`InstanceStatus`] ([`DriverHandle::status`]),
@@ -15,20 +25,21 @@ use crate::addr::{AddressManager, Scope, Vip};
 use crate::announce::Announcer;
 use crate::iface::InterfaceInfo;
 use crate::link::LinkWatcher;
-use crate::socket::{Destination, RxError, RxPacket, SocketConfig, VrrpSocket};
+use crate::socket::{Destination, RxBatch, RxError, SocketConfig, VrrpSocket};
 use crate::{NetError, iface};
 use nix::sys::time::TimeSpec;
 use nix::sys::timerfd::{ClockId, Expiration, TimerFd, TimerFlags, TimerSetTimeFlags};
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
 use vrrp_fsm::{
     Action, Event, Instant, NotifyEvent, Reason, RouterConfig, State, SyncGroup, TrackerKind,
     TrackerStatus, VirtualRouter,
 };
-use vrrp_proto::{AddressFamily, ChecksumMode, Priority, RxChecksum, RxPolicy};
+use vrrp_proto::{AddressFamily, Advertisement, ChecksumMode, Priority, RxChecksum, RxPolicy};
 
 /// One virtual address of an instance, with its `ip addr` options.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -411,7 +422,11 @@ struct Unit {
     machine: Machine,
     group: Option<String>,
     members: Vec<MemberIo>,
+    /// The machine's next timeout, as of the last `refresh_timer`.
     deadline: Option<Instant>,
+    /// The earliest entry of this unit in `Core::timers` (at or before `deadline` when that is
+    /// set); later entries of the unit are stale and skipped when they come up.
+    queued: Option<Instant>,
     key: Vec<(String, u8, AddressFamily)>,
     dead: bool,
 }
@@ -422,7 +437,62 @@ struct SocketEntry {
     policy: RxPolicy,
     /// (vrid) -> (unit, member)
     routes: HashMap<u8, Vec<(usize, usize)>>,
-    reader: tokio::task::JoinHandle<()>,
+    /// How long a burst of adverts is left to gather in the socket before it is read in one
+    /// go (zero: read at once). Only sockets that report each datagram's arrival time hold,
+    /// so every advert is still timed by its arrival. The driver's thread sleeps for the
+    /// hold: while it waits in epoll, every datagram of the burst would wake it.
+    hold: Duration,
+    rx: RxState,
+}
+
+/// What the receive branch of the driver loop saw on a socket.
+enum Rx {
+    /// A datagram arrived on a holding socket (not read yet).
+    Arrived,
+    /// A batch was read into `Core::rx_batch`.
+    Batch(std::io::Result<usize>),
+}
+
+impl SocketEntry {
+    /// Whether bursts are gathered on this socket: it can time each datagram by its arrival,
+    /// and it serves more than one instance (a lone instance gets no bursts).
+    fn holds(&self) -> bool {
+        !self.hold.is_zero() && self.routes.values().map(Vec::len).sum::<usize>() > 1
+    }
+}
+
+/// Where a socket is in taking a burst: see [`SocketEntry::hold`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RxState {
+    /// Waiting for a datagram.
+    Idle,
+    /// Being read (since `.0`, when the first datagram of a held burst was seen) until the
+    /// queue is empty.
+    Draining(Option<Instant>),
+}
+
+/// When a held datagram arrived, on the driver's clock: `now` less its age by the wall clock
+/// (`wall` now, `stamp` its kernel receive time), the age at most `now - since` (the burst
+/// was first seen at `since`), so a wall-clock step never makes a datagram look older than
+/// its burst: an advert is never timed earlier than it could have arrived.
+fn arrival(now: Instant, since: Instant, wall: Duration, stamp: Duration) -> Instant {
+    now - wall.saturating_sub(stamp).min(now - since)
+}
+
+/// The hold of a socket carrying adverts at `interval`: 1% of it, at most 1 ms.
+fn hold_for(interval: vrrp_proto::AdvertInterval) -> Duration {
+    (interval.as_duration() / 100).min(Duration::from_millis(1))
+}
+
+/// One queued IPv4 advert: `Core::tx_buf[start..end]` to `dst` on socket `socket`, for
+/// member `member` of unit `unit`.
+struct TxSpan {
+    socket: usize,
+    start: usize,
+    end: usize,
+    dst: Ipv4Addr,
+    unit: usize,
+    member: usize,
 }
 
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
@@ -443,10 +513,25 @@ struct Core {
     origin: std::time::Instant,
     units: Vec<Unit>,
     sockets: Vec<SocketEntry>,
-    rx_tx: mpsc::UnboundedSender<(usize, Result<RxPacket, RxError>)>,
+    /// Receive buffers, taken out while a batch is processed.
+    rx_batch: Option<Box<RxBatch>>,
+    /// The latest instant handed to a state machine (they never see time go backwards).
+    floor: Instant,
+    /// The socket to poll first next time (round robin, so one busy socket cannot starve the
+    /// others).
+    rx_next: usize,
+    /// The received advert, its address list reused from packet to packet.
+    rx_adv: Option<Advertisement>,
+    /// The advert being sent, reused likewise.
+    tx_adv: Option<Advertisement>,
+    /// IPv4 adverts queued for one `sendmmsg` per socket (see [`Core::flush_sends`]).
+    tx_buf: Vec<u8>,
+    tx_spans: Vec<TxSpan>,
+    tx_scratch: Vec<(usize, usize, Ipv4Addr)>,
     addrs: AddressManager,
     announcer: Announcer,
-    timers: BTreeSet<(Instant, usize)>,
+    /// Unit deadlines, earliest first; may hold stale entries (see [`Unit::queued`]).
+    timers: BinaryHeap<std::cmp::Reverse<(Instant, usize)>>,
     garps: BinaryHeap<std::cmp::Reverse<GarpJob>>,
     garp_seq: u64,
     status_tx: watch::Sender<BTreeMap<String, InstanceStatus>>,
@@ -458,7 +543,6 @@ struct Core {
 
 /// Starts the driver in the current tokio runtime (and network namespace).
 pub fn start(config: DriverConfig) -> Result<DriverHandle, DriverError> {
-    let (rx_tx, rx_rx) = mpsc::unbounded_channel();
     let (status_tx, status_rx) = watch::channel(BTreeMap::new());
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
@@ -473,10 +557,17 @@ pub fn start(config: DriverConfig) -> Result<DriverHandle, DriverError> {
         origin: std::time::Instant::now(),
         units: Vec::new(),
         sockets: Vec::new(),
-        rx_tx,
+        rx_batch: Some(Box::new(RxBatch::new())),
+        rx_next: 0,
+        floor: Instant::default(),
+        rx_adv: None,
+        tx_adv: None,
+        tx_buf: Vec::new(),
+        tx_spans: Vec::new(),
+        tx_scratch: Vec::new(),
         addrs: AddressManager::new()?,
         announcer: Announcer::new()?,
-        timers: BTreeSet::new(),
+        timers: BinaryHeap::new(),
         garps: BinaryHeap::new(),
         garp_seq: 0,
         status_tx,
@@ -488,11 +579,15 @@ pub fn start(config: DriverConfig) -> Result<DriverHandle, DriverError> {
         },
         adv_buf: vec![0u8; 2048],
     };
+    // Every instance starts at the same instant, as in keepalived: their timers then run in
+    // step, and a Master's adverts for all of them go out in one wake-up.
+    let now = core.now();
     for unit in config.units {
-        core.add_unit(unit)?;
+        core.add_unit(unit, now)?;
     }
     core.drain_all();
-    let task = tokio::spawn(core.run(rx_rx, cmd_rx, links));
+    core.flush_sends();
+    let task = tokio::spawn(core.run(cmd_rx, links));
     Ok(DriverHandle {
         cmd: cmd_tx,
         status: status_rx,
@@ -536,10 +631,11 @@ impl Core {
         };
         let key = (cfg.interface.clone(), ipv6, source, destination.clone());
         if let Some(i) = self.sockets.iter().position(|s| s.key == key) {
-            if let Some(s) = self.sockets.get_mut(i)
-                && s.policy.checksum != cfg.rx_checksum
-            {
-                s.policy.checksum = RxChecksum::AcceptAny;
+            if let Some(s) = self.sockets.get_mut(i) {
+                if s.policy.checksum != cfg.rx_checksum {
+                    s.policy.checksum = RxChecksum::AcceptAny;
+                }
+                s.hold = s.hold.min(hold_for(cfg.router.advert_interval));
             }
             return Ok(i);
         }
@@ -555,31 +651,20 @@ impl Core {
             destination,
         })?);
         let idx = self.sockets.len();
-        let reader = {
-            let sock = Arc::clone(&sock);
-            let tx = self.rx_tx.clone();
-            tokio::spawn(async move {
-                loop {
-                    let r = sock.recv().await;
-                    if let Err(RxError::Io(e)) = &r {
-                        tracing::warn!(error = %e, "VRRP socket receive failed");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                    }
-                    if tx.send((idx, r)).is_err() {
-                        break;
-                    }
-                }
-            })
-        };
         self.sockets.push(SocketEntry {
-            sock,
             key,
             policy: RxPolicy {
                 checksum: cfg.rx_checksum,
                 version: None,
             },
             routes: HashMap::new(),
-            reader,
+            hold: if sock.stamped() {
+                hold_for(cfg.router.advert_interval)
+            } else {
+                Duration::ZERO
+            },
+            rx: RxState::Idle,
+            sock,
         });
         Ok(idx)
     }
@@ -625,8 +710,8 @@ impl Core {
         ))
     }
 
-    fn add_unit(&mut self, unit: UnitConfig) -> Result<usize, DriverError> {
-        let now = self.now();
+    /// Sets up a unit whose state machines start at `now`.
+    fn add_unit(&mut self, unit: UnitConfig, now: Instant) -> Result<usize, DriverError> {
         let key = unit.key();
         let mut members = Vec::new();
         let mut routers = Vec::new();
@@ -661,6 +746,7 @@ impl Core {
             group,
             members,
             deadline: None,
+            queued: None,
             key,
             dead: false,
         };
@@ -679,24 +765,60 @@ impl Core {
         }
         self.units.push(unit);
         self.refresh_timer(idx);
-        self.publish_status();
+        self.publish_unit(idx);
         Ok(idx)
     }
 
+    /// Records unit `u`'s next timeout. A later deadline (a Backup's Master_Down_Timer
+    /// pushed back by an advert) leaves the queue alone: the queued entry comes up early and
+    /// is then moved to the real deadline. Only an earlier one is queued now.
     fn refresh_timer(&mut self, u: usize) {
         let Some(unit) = self.units.get_mut(u) else {
             return;
         };
-        if let Some(old) = unit.deadline.take() {
-            self.timers.remove(&(old, u));
+        unit.deadline = if unit.dead {
+            None
+        } else {
+            unit.machine.poll_timeout()
+        };
+        if let Some(t) = unit.deadline
+            && unit.queued.is_none_or(|q| t < q)
+        {
+            unit.queued = Some(t);
+            self.timers.push(std::cmp::Reverse((t, u)));
         }
-        if unit.dead {
+    }
+
+    /// Updates the status watch for unit `u`'s instances (only what changed).
+    fn publish_unit(&mut self, u: usize) {
+        let Some(unit) = self.units.get(u).filter(|x| !x.dead) else {
             return;
-        }
-        if let Some(t) = unit.machine.poll_timeout() {
-            unit.deadline = Some(t);
-            self.timers.insert((t, u));
-        }
+        };
+        self.status_tx.send_if_modified(|cur| {
+            let mut changed = false;
+            for (m, io) in unit.members.iter().enumerate() {
+                let Some(r) = unit.machine.member(m) else {
+                    continue;
+                };
+                let status = InstanceStatus {
+                    state: r.state(),
+                    priority: r.priority(),
+                    master: r.master(),
+                };
+                match cur.get_mut(&io.name) {
+                    Some(old) if *old == status => {}
+                    Some(old) => {
+                        *old = status;
+                        changed = true;
+                    }
+                    None => {
+                        cur.insert(io.name.clone(), status);
+                        changed = true;
+                    }
+                }
+            }
+            changed
+        });
     }
 
     fn publish_status(&mut self) {
@@ -746,11 +868,19 @@ impl Core {
         }
         self.refresh_timer(u);
         if changed {
-            self.publish_status();
+            self.publish_unit(u);
         }
     }
 
     fn perform(&mut self, u: usize, m: usize, action: Action) {
+        if !matches!(
+            action,
+            Action::SendAdvert { .. } | Action::StateChanged { .. } | Action::Notify { .. }
+        ) {
+            // Queued adverts go out before anything else reaches the network, so the order on
+            // the wire stays the state machine's (advert, then addresses and GARPs).
+            self.flush_sends();
+        }
         let Some(unit) = self.units.get(u) else {
             return;
         };
@@ -759,12 +889,57 @@ impl Core {
         };
         match action {
             Action::SendAdvert { priority } => {
-                let adv = router.advertisement(priority);
-                let Some(sock) = self.sockets.get(io.socket).map(|s| Arc::clone(&s.sock)) else {
+                let adv = self
+                    .tx_adv
+                    .get_or_insert_with(|| router.advertisement(priority));
+                router.fill_advertisement(priority, adv);
+                let Some(sock) = self.sockets.get(io.socket).map(|s| &s.sock) else {
                     return;
                 };
-                for dst in sock.destinations() {
-                    let src = sock.source();
+                let src = sock.source();
+                let group = [if sock.is_ipv6() {
+                    IpAddr::V6(crate::socket::VRRP_GROUP_V6)
+                } else {
+                    IpAddr::V4(crate::socket::VRRP_GROUP_V4)
+                }];
+                let dsts: &[IpAddr] = match sock.destination() {
+                    Destination::Multicast => &group,
+                    Destination::Unicast(peers) => peers,
+                };
+                for &dst in dsts {
+                    if let (IpAddr::V4(s4), IpAddr::V4(d4)) = (src, dst) {
+                        // Queued: sent with the others due now by `flush_sends`.
+                        let start = self.tx_buf.len();
+                        let room = 20 + adv.buffer_len(AddressFamily::Ipv4);
+                        self.tx_buf.resize(start + room, 0);
+                        let out = self.tx_buf.get_mut(start..).unwrap_or_default();
+                        let opts = crate::socket::ipv4_options(sock.ttl());
+                        match vrrp_proto::ip::build_ipv4_advert_with(
+                            adv,
+                            s4,
+                            d4,
+                            &opts,
+                            io.checksum,
+                            out,
+                        ) {
+                            Ok(n) => {
+                                self.tx_buf.truncate(start + n);
+                                self.tx_spans.push(TxSpan {
+                                    socket: io.socket,
+                                    start,
+                                    end: start + n,
+                                    dst: d4,
+                                    unit: u,
+                                    member: m,
+                                });
+                            }
+                            Err(e) => {
+                                self.tx_buf.truncate(start);
+                                tracing::warn!(instance = %io.name, error = %e, "advert encode failed");
+                            }
+                        }
+                        continue;
+                    }
                     match adv.emit(src, dst, io.checksum, &mut self.adv_buf) {
                         Ok(n) => {
                             let msg = self.adv_buf.get(..n).unwrap_or(&[]);
@@ -857,6 +1032,44 @@ impl Core {
         }
     }
 
+    /// Sends the queued IPv4 adverts: one `sendmmsg` per run of adverts on the same socket.
+    fn flush_sends(&mut self) {
+        if self.tx_spans.is_empty() {
+            return;
+        }
+        let mut i = 0;
+        while let Some(first) = self.tx_spans.get(i) {
+            let socket = first.socket;
+            let run = self
+                .tx_spans
+                .get(i..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|t| t.socket == socket)
+                .count();
+            let spans = self.tx_spans.get(i..i + run).unwrap_or_default();
+            self.tx_scratch.clear();
+            self.tx_scratch
+                .extend(spans.iter().map(|t| (t.start, t.end, t.dst)));
+            if let Some(entry) = self.sockets.get(socket) {
+                let units = &self.units;
+                entry
+                    .sock
+                    .send_datagrams_v4(&self.tx_buf, &self.tx_scratch, |k, e| {
+                        let name = spans
+                            .get(k)
+                            .and_then(|t| units.get(t.unit)?.members.get(t.member))
+                            .map_or("", |io| io.name.as_str());
+                        let dst = spans.get(k).map(|t| t.dst);
+                        tracing::warn!(instance = %name, ?dst, error = %e, "advert send failed");
+                    });
+            }
+            i += run.max(1);
+        }
+        self.tx_spans.clear();
+        self.tx_buf.clear();
+    }
+
     fn now_plus(&self, d: Duration) -> Instant {
         Instant::from_std(self.origin, std::time::Instant::now() + d)
     }
@@ -904,76 +1117,207 @@ impl Core {
         }
     }
 
-    fn on_packet(&mut self, s: usize, pkt: Result<RxPacket, RxError>) {
-        let pkt = match pkt {
-            Ok(p) => p,
-            Err(RxError::Io(_)) => return,
-            Err(e) => {
-                self.count_rx_error("bad_ip_header", &e);
-                return;
-            }
-        };
+    /// A datagram arrived on holding socket `s`: let the rest of the burst arrive (for the
+    /// socket's hold, or until the next timer is due if that is sooner), then read it all.
+    /// The thread sleeps: waiting in epoll would wake it for every datagram of the burst.
+    fn hold(&mut self, s: usize) {
+        let now = self.now();
         let Some(entry) = self.sockets.get(s) else {
             return;
+        };
+        let mut pause = entry.hold;
+        if let Some(next) = self.next_deadline() {
+            pause = pause.min(next - now);
+        }
+        if !pause.is_zero() {
+            std::thread::sleep(pause);
+        }
+        if let Some(entry) = self.sockets.get_mut(s) {
+            entry.rx = RxState::Draining(Some(now));
+        }
+    }
+
+    /// Handles the datagrams [`VrrpSocket::poll_recv_batch`] put in `self.rx_batch`.
+    fn on_batch(&mut self, s: usize) {
+        let Some(batch) = self.rx_batch.take() else {
+            return;
+        };
+        let now = self.now();
+        // Held datagrams are timed by their arrival: the kernel's receive time, as an age
+        // (wall clock now minus then) at most the time since the first was seen, so a step
+        // of the wall clock can only make one look newer, never older, than it is.
+        let since = match self.sockets.get(s).map(|e| e.rx) {
+            Some(RxState::Draining(Some(since))) => Some(since),
+            _ => None,
+        };
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok();
+        for i in 0..batch.len() {
+            let Some((data, v6)) = batch.get(i) else {
+                continue;
+            };
+            let at = match (since, batch.stamp(i), wall) {
+                (Some(since), Some(stamp), Some(wall)) => arrival(now, since, wall, stamp),
+                _ => now,
+            };
+            // The state machines never see time go backwards.
+            let at = at.max(self.floor);
+            self.floor = at;
+            self.on_datagram(s, at, data, v6);
+        }
+        self.rx_batch = Some(batch);
+    }
+
+    /// One received datagram: the whole IPv4 packet, or an IPv6 payload and what the
+    /// ancillary data said (`None`: it said too little).
+    fn on_datagram(
+        &mut self,
+        s: usize,
+        now: Instant,
+        data: &[u8],
+        v6: Option<crate::socket::V6Meta>,
+    ) {
+        let Some(entry) = self.sockets.get(s) else {
+            return;
+        };
+        let (src, dst) = if entry.sock.is_ipv6() {
+            let Some(meta) = v6 else {
+                self.count_rx_error("bad_ip_header", &RxError::MissingAncillary);
+                return;
+            };
+            (IpAddr::V6(meta.src), IpAddr::V6(meta.dst))
+        } else {
+            match crate::socket::split_ipv4(data) {
+                Ok(p) => (IpAddr::V4(p.src), IpAddr::V4(p.dst)),
+                Err(e) => {
+                    self.count_rx_error("bad_ip_header", &e);
+                    return;
+                }
+            }
         };
         // A multicast socket also sees unicast VRRP to our address, and a unicast socket
         // only cares about its peers.
         match entry.sock.destination() {
-            Destination::Multicast if !pkt.dst.is_multicast() => return,
-            Destination::Unicast(peers) if !peers.contains(&pkt.src) => return,
+            Destination::Multicast if !dst.is_multicast() => return,
+            Destination::Unicast(peers) if !peers.contains(&src) => return,
             _ => {}
         }
         let policy = entry.policy;
-        let decoded = match (pkt.src, pkt.dst) {
-            (IpAddr::V6(src), IpAddr::V6(dst)) => {
-                vrrp_proto::decode_ipv6(src, dst, pkt.ttl, &pkt.payload, &policy)
+        let decoded = match (v6, src, dst) {
+            (Some(meta), _, _) => {
+                vrrp_proto::decode_ipv6(meta.src, meta.dst, meta.hop_limit, data, &policy)
             }
-            _ => vrrp_proto::decode_ipv4(&pkt.datagram, &policy),
+            _ => vrrp_proto::decode_ipv4(data, &policy),
         };
         let rx = match decoded {
             Ok(rx) => rx,
             Err(e) => {
-                self.count_rx_error(e.reason(), &format_args!("from {}: {e}", pkt.src));
+                self.count_rx_error(e.reason(), &format_args!("from {src}: {e}"));
                 return;
             }
         };
         let vrid = rx.advert.vrid.get();
-        let adv = rx.advert.to_advertisement();
-        let Some(targets) = entry.routes.get(&vrid).cloned() else {
-            self.count_rx_error(
-                "unknown_vrid",
-                &format_args!("from {}: VRID {vrid}", pkt.src),
-            );
+        if !entry.routes.contains_key(&vrid) {
+            self.count_rx_error("unknown_vrid", &format_args!("from {src}: VRID {vrid}"));
             return;
-        };
-        let now = self.now();
-        for (u, m) in targets {
-            let Some(unit) = self.units.get_mut(u) else {
+        }
+        // The owned form the state machines take, its address list reused.
+        let adv = self
+            .rx_adv
+            .get_or_insert_with(|| rx.advert.to_advertisement());
+        adv.version = rx.advert.version;
+        adv.vrid = rx.advert.vrid;
+        adv.priority = rx.advert.priority;
+        adv.interval = rx.advert.interval;
+        adv.auth = rx.advert.auth;
+        if !rx.advert.addresses_equal(&adv.addresses) {
+            adv.addresses.clear();
+            adv.addresses.extend(rx.advert.addresses());
+        }
+        for k in 0.. {
+            let Some(&(u, m)) = self
+                .sockets
+                .get(s)
+                .and_then(|e| e.routes.get(&vrid))
+                .and_then(|v| v.get(k))
+            else {
+                break;
+            };
+            let (Some(unit), Some(adv)) = (self.units.get_mut(u), self.rx_adv.as_ref()) else {
                 continue;
             };
             if unit.dead {
                 continue;
             }
-            if let Err(d) = unit.machine.handle_advert(now, m, pkt.src, &adv) {
+            if let Err(d) = unit.machine.handle_advert(now, m, src, adv) {
                 let reason = format!("{d:?}");
-                self.count_rx_error(&reason, &format_args!("from {}: {d}", pkt.src));
+                self.count_rx_error(&reason, &format_args!("from {src}: {d}"));
             }
             self.drain(u);
         }
     }
 
+    /// How early a unit's timeout may fire to share a wake-up with others: Master advert
+    /// timers (and GARP refreshes) up to 1 ms or 1% of the advert interval early, whichever
+    /// is less; anything else (a Backup's Master_Down_Timer) never early.
+    fn early_slack(unit: &Unit) -> Duration {
+        match &unit.machine {
+            Machine::Single(r) if r.state() == State::Master => {
+                (r.config().advert_interval.as_duration() / 100).min(Duration::from_millis(1))
+            }
+            _ => Duration::ZERO,
+        }
+    }
+
     fn on_timer(&mut self) {
         let now = self.now();
-        while let Some(&(t, u)) = self.timers.first() {
-            if t > now {
+        self.floor = self.floor.max(now);
+        // Entries up to this far ahead are examined now: a pushed-back deadline is moved to
+        // its real time (cheap, no timeout fires), so units whose deadlines moved together
+        // keep sharing wake-ups.
+        let horizon = now + Duration::from_millis(1);
+        let mut requeue = Vec::new();
+        while let Some(&std::cmp::Reverse((t, u))) = self.timers.peek() {
+            if t > horizon {
                 break;
             }
-            self.timers.remove(&(t, u));
-            if let Some(unit) = self.units.get_mut(u) {
-                unit.deadline = None;
-                unit.machine.handle_timeout(now);
+            self.timers.pop();
+            let Some(unit) = self.units.get_mut(u) else {
+                continue;
+            };
+            if unit.queued != Some(t) {
+                continue; // stale: an earlier entry of this unit came first
             }
-            self.drain(u);
+            unit.queued = None;
+            let Some(d) = unit.deadline else {
+                continue;
+            };
+            let due = if d <= now {
+                Some(now)
+            } else if d <= now + Self::early_slack(unit) {
+                Some(d)
+            } else {
+                None
+            };
+            match due {
+                Some(at) => {
+                    unit.deadline = None;
+                    unit.machine.handle_timeout(at);
+                    self.floor = self.floor.max(at);
+                    self.drain(u);
+                }
+                None => requeue.push((d, u)),
+            }
+        }
+        for (d, u) in requeue {
+            if let Some(unit) = self.units.get_mut(u)
+                && unit.deadline == Some(d)
+                && unit.queued.is_none_or(|q| d < q)
+            {
+                unit.queued = Some(d);
+                self.timers.push(std::cmp::Reverse((d, u)));
+            }
         }
         while let Some(std::cmp::Reverse(job)) = self.garps.peek() {
             if job.due > now {
@@ -988,6 +1332,7 @@ impl Core {
                         .member(job.member)
                         .is_some_and(|r| r.state() == State::Master)
             }) {
+                self.flush_sends();
                 self.announce(job.unit, job.member);
                 if job.remaining > 1 {
                     let interval = self
@@ -1003,12 +1348,9 @@ impl Core {
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        let t = self.timers.first().map(|&(t, _)| t);
+        let t = self.timers.peek().map(|r| r.0.0);
         let g = self.garps.peek().map(|j| j.0.due);
-        match (t, g) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [t, g].into_iter().flatten().min()
     }
 
     fn find(&self, name: &str) -> Option<(usize, usize)> {
@@ -1112,7 +1454,15 @@ impl Core {
                 v.retain(|(x, _)| *x != u);
             }
         }
-        self.publish_status();
+        if let Some(unit) = self.units.get(u) {
+            self.status_tx.send_if_modified(|cur| {
+                let before = cur.len();
+                for io in &unit.members {
+                    cur.remove(&io.name);
+                }
+                cur.len() != before
+            });
+        }
     }
 
     fn reload(&mut self, config: DriverConfig) -> Result<ReloadSummary, DriverError> {
@@ -1174,7 +1524,7 @@ impl Core {
             summary
                 .added
                 .extend(unit_cfg.members().iter().map(|c| c.router.name.clone()));
-            let u = self.add_unit(unit_cfg)?;
+            let u = self.add_unit(unit_cfg, now)?;
             self.drain(u);
         }
         // Routes of kept units may point at new sockets (a changed source); rebuild them.
@@ -1219,17 +1569,10 @@ impl Core {
                 self.remove_unit(u, Event::Shutdown);
             }
         }
-        for s in &self.sockets {
-            s.reader.abort();
-        }
+        self.flush_sends();
     }
 
-    async fn run(
-        mut self,
-        mut rx: mpsc::UnboundedReceiver<(usize, Result<RxPacket, RxError>)>,
-        mut cmds: mpsc::UnboundedReceiver<Command>,
-        mut links: LinkWatcher,
-    ) {
+    async fn run(mut self, mut cmds: mpsc::UnboundedReceiver<Command>, mut links: LinkWatcher) {
         let mut links_open = true;
         // tokio's timers round up to whole milliseconds; a timerfd wakes us at the deadline
         // itself, which is what takeover latency at 10 ms adverts needs.
@@ -1240,37 +1583,109 @@ impl Core {
                 None
             }
         };
+        // What the timerfd is armed for: it is re-armed only for an earlier deadline (a later
+        // one just means an early wake-up, after which it is armed again).
+        let mut armed: Option<Instant> = None;
         loop {
-            let deadline = self.next_deadline().map(|t| t.to_std(self.origin));
-            if let (Some(t), Some(d)) = (&timer, deadline) {
-                let left = d
+            self.flush_sends();
+            let next = self.next_deadline();
+            if let (Some(t), Some(n)) = (&timer, next)
+                && armed.is_none_or(|a| n < a)
+            {
+                let left = n
+                    .to_std(self.origin)
                     .saturating_duration_since(std::time::Instant::now())
                     .max(Duration::from_nanos(1));
-                let _ = t.get_ref().0.set(
-                    Expiration::OneShot(TimeSpec::from_duration(left)),
-                    TimerSetTimeFlags::empty(),
-                );
+                if t.get_ref()
+                    .0
+                    .set(
+                        Expiration::OneShot(TimeSpec::from_duration(left)),
+                        TimerSetTimeFlags::empty(),
+                    )
+                    .is_ok()
+                {
+                    armed = Some(n);
+                }
             }
+            let deadline = next.map(|t| t.to_std(self.origin));
             let sleep = async {
                 match (&timer, deadline) {
-                    (_, None) => std::future::pending().await,
-                    (Some(t), Some(_)) => {
-                        if let Ok(mut guard) = t.readable().await {
-                            // Consume the expiration count; EAGAIN just means it was re-armed.
-                            let _ = guard.try_io(|inner| {
+                    (Some(t), _) if armed.is_some() => {
+                        // Wait for an expiration and consume it; EAGAIN (readiness left over
+                        // from the last one, or a re-arm) means wait again.
+                        loop {
+                            let Ok(mut guard) = t.readable().await else {
+                                break;
+                            };
+                            let read = guard.try_io(|inner| {
                                 inner.get_ref().0.wait().map_err(std::io::Error::from)
                             });
+                            if let Ok(r) = read {
+                                // A one-shot timer is not readable again until re-armed.
+                                guard.clear_ready();
+                                if r.is_ok() {
+                                    break;
+                                }
+                            }
                         }
                     }
                     (None, Some(d)) => {
                         tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await
                     }
+                    _ => std::future::pending().await,
                 }
             };
+            let (sockets, batch, first) = (&mut self.sockets, &mut self.rx_batch, self.rx_next);
+            let recv = std::future::poll_fn(|cx| {
+                let Some(batch) = batch.as_deref_mut() else {
+                    return Poll::Pending;
+                };
+                let n = sockets.len();
+                for k in 0..n {
+                    let i = (first + k) % n;
+                    let Some(entry) = sockets.get_mut(i) else {
+                        continue;
+                    };
+                    match entry.rx {
+                        RxState::Idle if entry.holds() => match entry.sock.poll_readable(cx) {
+                            Poll::Ready(Ok(())) => return Poll::Ready((i, Rx::Arrived)),
+                            Poll::Ready(Err(e)) => return Poll::Ready((i, Rx::Batch(Err(e)))),
+                            Poll::Pending => continue,
+                        },
+                        _ => match entry.sock.poll_recv_batch(cx, batch) {
+                            Poll::Ready(r) => return Poll::Ready((i, Rx::Batch(r))),
+                            Poll::Pending => entry.rx = RxState::Idle,
+                        },
+                    }
+                }
+                Poll::Pending
+            });
             tokio::select! {
                 biased;
-                _ = sleep => self.on_timer(),
-                Some((s, pkt)) = rx.recv() => self.on_packet(s, pkt),
+                _ = sleep => {
+                    armed = None;
+                    self.on_timer();
+                }
+                (s, r) = recv => {
+                    self.rx_next = s + 1;
+                    match r {
+                        Rx::Arrived => self.hold(s),
+                        Rx::Batch(Ok(n)) => {
+                            self.on_batch(s);
+                            if n < RxBatch::CAPACITY
+                                && let Some(entry) = self.sockets.get_mut(s)
+                            {
+                                entry.rx = RxState::Idle;
+                            }
+                        }
+                        Rx::Batch(Err(e)) => {
+                            if let Some(entry) = self.sockets.get_mut(s) {
+                                entry.rx = RxState::Idle;
+                            }
+                            tracing::warn!(error = %e, "VRRP socket receive failed");
+                        }
+                    }
+                }
                 ev = links.next(), if links_open => match ev {
                     Some(ev) => self.on_link(ev.ifindex, ev.up),
                     None => links_open = false,
@@ -1318,5 +1733,35 @@ impl Core {
                 },
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn held_adverts_are_timed_by_arrival_within_their_burst() {
+        let t = |us: u64| Instant::default() + Duration::from_micros(us);
+        let wall = Duration::from_secs(1_700_000_000);
+        let (since, now) = (t(10_000), t(11_000));
+        // Arrived 300 µs ago by the kernel's stamp.
+        let a = arrival(now, since, wall, wall - Duration::from_micros(300));
+        assert_eq!(a, t(10_700));
+        // A stamp older than the burst (or a wall clock stepped forward) is clamped to the
+        // moment the burst was seen.
+        let a = arrival(now, since, wall, wall - Duration::from_secs(5));
+        assert_eq!(a, since);
+        // A stamp in the future (wall clock stepped back) counts as arriving now.
+        let a = arrival(now, since, wall, wall + Duration::from_secs(5));
+        assert_eq!(a, now);
+    }
+
+    #[test]
+    fn hold_is_one_percent_of_the_interval_at_most_1_ms() {
+        let i = |cs: u16| vrrp_proto::AdvertInterval::from_centis(cs).unwrap();
+        assert_eq!(hold_for(i(1)), Duration::from_micros(100));
+        assert_eq!(hold_for(i(10)), Duration::from_millis(1));
+        assert_eq!(hold_for(i(100)), Duration::from_millis(1));
     }
 }

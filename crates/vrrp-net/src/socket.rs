@@ -18,7 +18,10 @@ use socket2::{Domain, Protocol, Socket, Type};
 use std::io::{self, IoSlice, IoSliceMut};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::{AsFd, AsRawFd};
+use std::task::{Context, Poll};
 use tokio::io::unix::AsyncFd;
+use vrrp_proto::Ipv4Options;
+use vrrp_proto::ip::{IPV4_HEADER_LEN, TOS_CS6};
 
 /// The IP protocol number of VRRP.
 pub const IPPROTO_VRRP: i32 = 112;
@@ -113,6 +116,7 @@ pub struct VrrpSocket {
     source: IpAddr,
     destination: Destination,
     ttl: u8,
+    stamped: bool,
 }
 
 fn io_err(e: nix::Error) -> io::Error {
@@ -153,6 +157,9 @@ impl VrrpSocket {
             interface: cfg.interface.clone(),
             source,
         })?;
+        // Receive times let the driver take a burst of adverts in one wake-up and still time
+        // each by its arrival (IPv4 only: IPv6 is received one datagram at a time).
+        let stamped = !cfg.ipv6 && setsockopt(&sock, sockopt::ReceiveTimestampns, &true).is_ok();
         let fd = sys::register(sock).map_err(|source| NetError::Socket {
             interface: cfg.interface.clone(),
             source,
@@ -164,7 +171,13 @@ impl VrrpSocket {
             source,
             destination: cfg.destination.clone(),
             ttl: cfg.ttl,
+            stamped,
         })
+    }
+
+    /// Whether received datagrams carry their arrival time (see `RxBatch::stamp`).
+    pub(crate) fn stamped(&self) -> bool {
+        self.stamped
     }
 
     fn raw(cfg: &SocketConfig, info: &InterfaceInfo, source: IpAddr) -> io::Result<Socket> {
@@ -220,6 +233,11 @@ impl VrrpSocket {
         self.ipv6
     }
 
+    /// The TTL / hop limit adverts are sent with.
+    pub fn ttl(&self) -> u8 {
+        self.ttl
+    }
+
     /// Where [`VrrpSocket::send_advert`] sends to.
     pub fn destination(&self) -> &Destination {
         &self.destination
@@ -266,7 +284,13 @@ impl VrrpSocket {
     fn send_raw(&self, s: &Socket, dst: IpAddr, vrrp: &[u8], ttl: u8) -> io::Result<()> {
         match (self.source, dst) {
             (IpAddr::V4(src), IpAddr::V4(dst)) => {
-                let pkt = ipv4_packet(src, dst, ttl, vrrp);
+                let mut pkt = vec![0u8; IPV4_HEADER_LEN + vrrp.len()];
+                let (header, body) = pkt
+                    .split_first_chunk_mut::<IPV4_HEADER_LEN>()
+                    .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
+                vrrp_proto::write_ipv4_header(src, dst, vrrp.len(), &ipv4_options(ttl), header)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+                body.copy_from_slice(vrrp);
                 let to = socket2::SockAddr::from(SocketAddr::V4(SocketAddrV4::new(dst, 0)));
                 s.send_to(&pkt, &to).map(|_| ())
             }
@@ -301,10 +325,71 @@ impl VrrpSocket {
     }
 
     async fn write<R>(&self, mut f: impl FnMut(&Socket) -> io::Result<R>) -> io::Result<R> {
+        // The socket is registered for readability only (see `sys::register`): a full send
+        // buffer, which a raw socket practically never has, is waited out by polling.
         loop {
-            let mut guard = self.fd.writable().await?;
-            match guard.try_io(|inner| f(inner.get_ref())) {
-                Ok(res) => return res,
+            match f(self.fd.get_ref()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                }
+                res => return res,
+            }
+        }
+    }
+
+    /// Sends whole IPv4 datagrams (header included, as [`vrrp_proto::build_ipv4_advert_with`]
+    /// writes them) in as few `sendmmsg` calls as possible: datagram `i` is
+    /// `data[start..end]` of `spans[i] = (start, end, destination)`. A refused datagram is
+    /// reported to `failed` with its index; the others are still sent.
+    pub(crate) fn send_datagrams_v4(
+        &self,
+        data: &[u8],
+        spans: &[(usize, usize, Ipv4Addr)],
+        failed: impl FnMut(usize, io::Error),
+    ) {
+        sys::send_many_v4(self.fd.get_ref().as_fd(), data, spans, failed);
+    }
+
+    /// Whether a datagram is waiting (without reading it), or registers for a wake-up.
+    pub(crate) fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.fd.poll_read_ready(cx).map_ok(|_guard| ())
+    }
+
+    /// Receives what is queued on the socket into `batch` (up to [`RxBatch::CAPACITY`]
+    /// datagrams, without allocating), or registers for a wake-up when nothing is.
+    pub(crate) fn poll_recv_batch(
+        &self,
+        cx: &mut Context<'_>,
+        batch: &mut RxBatch,
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            let mut guard = match self.fd.poll_read_ready(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Ok(g)) => g,
+            };
+            let r = guard.try_io(|inner| {
+                if self.ipv6 {
+                    batch.recv_v6(inner.get_ref())
+                } else {
+                    batch.recv_v4(inner.get_ref())
+                }
+            });
+            match r {
+                Ok(Err(e)) => {
+                    // A socket error is reported once; wait for the next datagram rather
+                    // than asking again at once.
+                    guard.clear_ready();
+                    return Poll::Ready(Err(e));
+                }
+                Ok(Ok(n)) => {
+                    if n < RxBatch::CAPACITY {
+                        // The queue is empty now: the next datagram is a new readiness event,
+                        // so there is no need to ask again (and get EAGAIN) first.
+                        guard.clear_ready();
+                    }
+                    return Poll::Ready(Ok(n));
+                }
                 Err(_would_block) => continue,
             }
         }
@@ -342,54 +427,74 @@ fn recv_v4(sock: &Socket) -> io::Result<Result<Option<RxPacket>, RxError>> {
 }
 
 fn recv_v6(sock: &Socket) -> io::Result<Result<Option<RxPacket>, RxError>> {
-    let mut buf = [0u8; 2048];
-    let mut cmsg = nix::cmsg_space!(libc::c_int, libc::in6_pktinfo);
-    let (n, src, hop, dst) = {
-        let mut iov = [IoSliceMut::new(&mut buf)];
-        let msg = nix::sys::socket::recvmsg::<SockaddrIn6>(
-            sock.as_raw_fd(),
-            &mut iov,
-            Some(&mut cmsg),
-            MsgFlags::empty(),
-        )
-        .map_err(io_err)?;
-        let mut hop = None;
-        let mut dst = None;
-        if let Ok(cmsgs) = msg.cmsgs() {
-            for c in cmsgs {
-                match c {
-                    ControlMessageOwned::Ipv6HopLimit(h) => hop = u8::try_from(h).ok(),
-                    ControlMessageOwned::Ipv6PacketInfo(pi) => {
-                        dst = Some(Ipv6Addr::from(pi.ipi6_addr.s6_addr));
-                    }
-                    _ => {}
-                }
-            }
-        }
-        (msg.bytes, msg.address.map(|a| a.ip()), hop, dst)
-    };
-    let (Some(src), Some(ttl), Some(dst)) = (src, hop, dst) else {
+    let mut buf = [0u8; sys::RX_BUF];
+    let (n, meta) = recv_v6_into(sock, &mut buf)?;
+    let Some(meta) = meta else {
         return Ok(Err(RxError::MissingAncillary));
     };
     Ok(Ok(Some(RxPacket {
-        src: IpAddr::V6(src),
-        dst: IpAddr::V6(dst),
-        ttl,
+        src: IpAddr::V6(meta.src),
+        dst: IpAddr::V6(meta.dst),
+        ttl: meta.hop_limit,
         payload: buf.get(..n).unwrap_or(&[]).to_vec(),
         datagram: Vec::new(),
     })))
 }
 
-/// Splits a received IPv4 datagram (header included, as raw sockets deliver it) into the
-/// addresses, TTL and VRRP payload.
-pub fn parse_ipv4(data: &[u8]) -> Result<RxPacket, RxError> {
+/// One `recvmsg` on an IPv6 socket into `buf`: the length and the addresses and hop limit
+/// (`None` if the ancillary data lacked them).
+fn recv_v6_into(sock: &Socket, buf: &mut [u8]) -> io::Result<(usize, Option<V6Meta>)> {
+    let mut cmsg = nix::cmsg_space!(libc::c_int, libc::in6_pktinfo);
+    let mut iov = [IoSliceMut::new(buf)];
+    let msg = nix::sys::socket::recvmsg::<SockaddrIn6>(
+        sock.as_raw_fd(),
+        &mut iov,
+        Some(&mut cmsg),
+        MsgFlags::empty(),
+    )
+    .map_err(io_err)?;
+    let mut hop = None;
+    let mut dst = None;
+    if let Ok(cmsgs) = msg.cmsgs() {
+        for c in cmsgs {
+            match c {
+                ControlMessageOwned::Ipv6HopLimit(h) => hop = u8::try_from(h).ok(),
+                ControlMessageOwned::Ipv6PacketInfo(pi) => {
+                    dst = Some(Ipv6Addr::from(pi.ipi6_addr.s6_addr));
+                }
+                _ => {}
+            }
+        }
+    }
+    let meta = match (msg.address.map(|a| a.ip()), hop, dst) {
+        (Some(src), Some(hop_limit), Some(dst)) => Some(V6Meta {
+            src,
+            dst,
+            hop_limit,
+        }),
+        _ => None,
+    };
+    Ok((msg.bytes, meta))
+}
+
+/// A received IPv4 datagram split into the addresses, TTL and VRRP payload, borrowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ipv4Parts<'a> {
+    pub(crate) src: Ipv4Addr,
+    pub(crate) dst: Ipv4Addr,
+    pub(crate) ttl: u8,
+    pub(crate) payload: &'a [u8],
+}
+
+/// [`parse_ipv4`] without copying: the parts of `data`.
+pub(crate) fn split_ipv4(data: &[u8]) -> Result<Ipv4Parts<'_>, RxError> {
     let truncated = RxError::Truncated { len: data.len() };
-    let (Some(&vihl), Some(total), Some(&ttl), Some(src), Some(dst)) = (
+    let (Some(&vihl), Some(&[t0, t1]), Some(&ttl), Some(&src), Some(&dst)) = (
         data.first(),
-        data.get(2..4),
+        data.get(2..4).and_then(|s| s.first_chunk::<2>()),
         data.get(8),
-        data.get(12..16),
-        data.get(16..20),
+        data.get(12..16).and_then(|s| s.first_chunk::<4>()),
+        data.get(16..20).and_then(|s| s.first_chunk::<4>()),
     ) else {
         return Err(truncated);
     };
@@ -400,63 +505,185 @@ pub fn parse_ipv4(data: &[u8]) -> Result<RxPacket, RxError> {
     if ihl < 20 {
         return Err(RxError::BadIpHeader);
     }
-    let total = usize::from(u16::from_be_bytes([total[0], total[1]]));
+    let total = usize::from(u16::from_be_bytes([t0, t1]));
     if total < ihl {
         return Err(RxError::BadIpHeader);
     }
     let Some(payload) = data.get(ihl..total) else {
         return Err(truncated);
     };
-    let src: [u8; 4] = [src[0], src[1], src[2], src[3]];
-    let dst: [u8; 4] = [dst[0], dst[1], dst[2], dst[3]];
-    Ok(RxPacket {
-        src: IpAddr::V4(Ipv4Addr::from(src)),
-        dst: IpAddr::V4(Ipv4Addr::from(dst)),
+    Ok(Ipv4Parts {
+        src: Ipv4Addr::from(src),
+        dst: Ipv4Addr::from(dst),
         ttl,
-        payload: payload.to_vec(),
+        payload,
+    })
+}
+
+/// Splits a received IPv4 datagram (header included, as raw sockets deliver it) into the
+/// addresses, TTL and VRRP payload.
+pub fn parse_ipv4(data: &[u8]) -> Result<RxPacket, RxError> {
+    let p = split_ipv4(data)?;
+    Ok(RxPacket {
+        src: IpAddr::V4(p.src),
+        dst: IpAddr::V4(p.dst),
+        ttl: p.ttl,
+        payload: p.payload.to_vec(),
         datagram: data.to_vec(),
     })
 }
 
-/// Builds the IPv4 datagram we send with `IP_HDRINCL`: a 20-byte header (TOS 0xc0, the
-/// "internetwork control" precedence keepalived uses, protocol 112) and the VRRP message. The
-/// kernel fills in the identification, total length and header checksum.
-pub fn ipv4_packet(src: Ipv4Addr, dst: Ipv4Addr, ttl: u8, vrrp: &[u8]) -> Vec<u8> {
-    let total = u16::try_from(20 + vrrp.len()).unwrap_or(u16::MAX);
-    let mut p = Vec::with_capacity(20 + vrrp.len());
-    p.extend_from_slice(&[0x45, 0xc0]);
-    p.extend_from_slice(&total.to_be_bytes());
-    p.extend_from_slice(&[0, 0, 0, 0]); // id (kernel), flags + fragment offset
-    p.extend_from_slice(&[ttl, IPPROTO_VRRP as u8, 0, 0]);
-    p.extend_from_slice(&src.octets());
-    p.extend_from_slice(&dst.octets());
-    let ck = checksum(p.get(..20).unwrap_or(&[]));
-    if let Some(c) = p.get_mut(10..12) {
-        c.copy_from_slice(&ck.to_be_bytes());
+/// The IPv4 header fields of what we send with `IP_HDRINCL`: TOS 0xc0 (the "internetwork
+/// control" precedence keepalived uses), the TTL, and identification 0 so the kernel fills it.
+pub(crate) fn ipv4_options(ttl: u8) -> Ipv4Options {
+    Ipv4Options {
+        ident: 0,
+        ttl,
+        tos: TOS_CS6,
     }
-    p.extend_from_slice(vrrp);
-    p
 }
 
-/// The Internet checksum (RFC 1071) of `data`.
-pub(crate) fn checksum(data: &[u8]) -> u16 {
-    let mut sum: u32 = 0;
-    let mut chunks = data.chunks_exact(2);
-    for c in &mut chunks {
-        sum += u32::from(u16::from_be_bytes([c[0], c[1]]));
+/// What the IP layer said about one received IPv6 datagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct V6Meta {
+    pub(crate) src: Ipv6Addr,
+    pub(crate) dst: Ipv6Addr,
+    pub(crate) hop_limit: u8,
+}
+
+/// Reusable receive buffers for a batch of datagrams from one socket: no allocation per
+/// packet. IPv4 entries hold the whole datagram, IPv6 ones the payload and [`V6Meta`] (or
+/// `None` when the ancillary data was missing).
+pub(crate) struct RxBatch {
+    bufs: Box<[[u8; sys::RX_BUF]]>,
+    lens: [usize; sys::BATCH],
+    stamps: [Option<std::time::Duration>; sys::BATCH],
+    v6: [Option<V6Meta>; sys::BATCH],
+    count: usize,
+}
+
+impl std::fmt::Debug for RxBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RxBatch")
+            .field("count", &self.count)
+            .finish()
     }
-    if let [last] = chunks.remainder() {
-        sum += u32::from(*last) << 8;
+}
+
+impl RxBatch {
+    /// The most datagrams one batch holds.
+    pub(crate) const CAPACITY: usize = sys::BATCH;
+
+    pub(crate) fn new() -> RxBatch {
+        RxBatch {
+            bufs: vec![[0u8; sys::RX_BUF]; sys::BATCH].into_boxed_slice(),
+            lens: [0; sys::BATCH],
+            stamps: [None; sys::BATCH],
+            v6: [None; sys::BATCH],
+            count: 0,
+        }
     }
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
+
+    /// The number of datagrams received by the last call.
+    pub(crate) fn len(&self) -> usize {
+        self.count
     }
-    !(sum as u16)
+
+    /// Datagram `i`: its bytes and, for IPv6, what the ancillary data said.
+    pub(crate) fn get(&self, i: usize) -> Option<(&[u8], Option<V6Meta>)> {
+        if i >= self.count {
+            return None;
+        }
+        let len = *self.lens.get(i)?;
+        let data = self.bufs.get(i)?.get(..len)?;
+        Some((data, self.v6.get(i).copied().flatten()))
+    }
+
+    /// When datagram `i` arrived (`SO_TIMESTAMPNS`, `CLOCK_REALTIME` since the epoch), if
+    /// the socket reports it.
+    pub(crate) fn stamp(&self, i: usize) -> Option<std::time::Duration> {
+        self.stamps.get(i).copied().flatten()
+    }
+
+    fn recv_v4(&mut self, sock: &Socket) -> io::Result<usize> {
+        self.count = 0;
+        let n = sys::recv_many(
+            sock.as_fd(),
+            &mut self.bufs,
+            &mut self.lens,
+            &mut self.stamps,
+        )?;
+        self.count = n;
+        Ok(n)
+    }
+
+    fn recv_v6(&mut self, sock: &Socket) -> io::Result<usize> {
+        self.count = 0;
+        for i in 0..Self::CAPACITY {
+            let (Some(buf), Some(len), Some(meta)) = (
+                self.bufs.get_mut(i),
+                self.lens.get_mut(i),
+                self.v6.get_mut(i),
+            ) else {
+                break;
+            };
+            match recv_v6_into(sock, buf) {
+                Ok((n, m)) => {
+                    if let Some(st) = self.stamps.get_mut(i) {
+                        *st = None;
+                    }
+                    *len = n;
+                    *meta = m;
+                    self.count += 1;
+                }
+                // Hand on what arrived; the error (`WouldBlock` included) comes back next time.
+                Err(_) if self.count > 0 => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(self.count)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The datagram `send_raw` puts on the wire for `vrrp`.
+    fn ipv4_packet(src: Ipv4Addr, dst: Ipv4Addr, ttl: u8, vrrp: &[u8]) -> Vec<u8> {
+        let mut header = [0u8; IPV4_HEADER_LEN];
+        vrrp_proto::write_ipv4_header(src, dst, vrrp.len(), &ipv4_options(ttl), &mut header)
+            .unwrap();
+        let mut p = header.to_vec();
+        p.extend_from_slice(vrrp);
+        p
+    }
+
+    fn checksum(data: &[u8]) -> u16 {
+        let mut sum: u32 = data
+            .chunks(2)
+            .map(|c| u32::from(c[0]) << 8 | u32::from(*c.get(1).unwrap_or(&0)))
+            .sum();
+        while sum > 0xffff {
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        !(sum as u16)
+    }
+
+    #[test]
+    fn ipv4_header_is_what_keepalived_sends() {
+        let p = ipv4_packet(
+            Ipv4Addr::new(192, 0, 2, 1),
+            VRRP_GROUP_V4,
+            255,
+            &[1, 2, 3, 4],
+        );
+        // Version 4, IHL 5, TOS 0xc0, total length 24, identification 0 (the kernel fills
+        // it), no flags, TTL 255, protocol 112, then the addresses.
+        assert_eq!(&p[..10], &[0x45, 0xc0, 0, 24, 0, 0, 0, 0, 255, 112]);
+        assert_eq!(&p[12..20], &[192, 0, 2, 1, 224, 0, 0, 18]);
+        assert_eq!(checksum(&p[..20]), 0, "header checksum verifies");
+    }
 
     #[test]
     fn ipv4_round_trip() {
@@ -466,12 +693,14 @@ mod tests {
             255,
             &[1, 2, 3, 4],
         );
-        assert_eq!(checksum(&p[..20]), 0, "header checksum verifies");
         let rx = parse_ipv4(&p).unwrap();
         assert_eq!(rx.src, IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)));
         assert_eq!(rx.dst, IpAddr::V4(VRRP_GROUP_V4));
         assert_eq!(rx.ttl, 255);
         assert_eq!(rx.payload, vec![1, 2, 3, 4]);
+        assert_eq!(rx.datagram, p);
+        let parts = split_ipv4(&p).unwrap();
+        assert_eq!(parts.payload, &[1, 2, 3, 4]);
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub const IPV4_HEADER_LEN: usize = 20;
 pub const IPV6_HEADER_LEN: usize = 40;
 /// The TOS / traffic class keepalived sends adverts with: DSCP CS6, not ECN-capable.
 pub const TOS_CS6: u8 = 0xc0;
+/// Why [`write_ipv4_header`] refuses a payload length.
+const TOO_LONG: &str = "IPv4 payload too long";
 /// IP protocol number of the IP Authentication Header (VRRPv2 auth type 2).
 const IPPROTO_AH: u8 = 51;
 
@@ -259,15 +261,34 @@ pub fn build_ipv4_advert_with(
             Error::BufferTooSmall { .. } => Error::BufferTooSmall { needed, got },
             other => other,
         })?;
-    let payload_len = u16::try_from(len).map_err(|_| Error::TooManyAddresses(len))?;
+    write_ipv4_header(src, dst, len, options, header_buf).map_err(|e| match e {
+        Error::BadIpHeader(TOO_LONG) => Error::TooManyAddresses(len),
+        other => other,
+    })?;
+    Ok(IPV4_HEADER_LEN + len)
+}
+
+/// Writes the 20-byte IPv4 header (no options) of a VRRP packet carrying `payload_len` bytes,
+/// with the fields of `options`, no DF, and the header checksum filled: what
+/// [`build_ipv4_advert_with`] puts in front of the message, for senders that have the message
+/// bytes already (or send something that is not an advertisement, as tests do).
+pub fn write_ipv4_header(
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    payload_len: usize,
+    options: &Ipv4Options,
+    buf: &mut [u8; IPV4_HEADER_LEN],
+) -> Result<(), Error> {
+    let too_long = Error::BadIpHeader(TOO_LONG);
+    let len = u16::try_from(payload_len).map_err(|_| too_long)?;
     let mut header = Ipv4Header::new(
-        payload_len,
+        len,
         options.ttl,
         IpNumber(IPPROTO_VRRP),
         src.octets(),
         dst.octets(),
     )
-    .map_err(|_| Error::TooManyAddresses(len))?;
+    .map_err(|_| too_long)?;
     header.dscp =
         IpDscp::try_new(options.tos >> 2).map_err(|_| Error::BadIpHeader("TOS out of range"))?;
     header.ecn =
@@ -279,8 +300,8 @@ pub fn build_ipv4_advert_with(
     if bytes.len() != IPV4_HEADER_LEN {
         return Err(Error::BadIpHeader("IPv4 header with options"));
     }
-    header_buf.copy_from_slice(&bytes);
-    Ok(IPV4_HEADER_LEN + len)
+    buf.copy_from_slice(&bytes);
+    Ok(())
 }
 
 /// Writes an IPv6 packet (header and message) as the kernel sends an advertisement: traffic

@@ -53,7 +53,7 @@ pub use checksum::{ChecksumMode, RxChecksum};
 pub use error::Error;
 pub use ip::{
     Ipv4Options, Received, RxPolicy, build_ipv4_advert, build_ipv6_advert, decode_ipv4,
-    decode_ipv6, decode_ipv6_packet,
+    decode_ipv6, decode_ipv6_packet, write_ipv4_header,
 };
 pub use units::{AddressFamily, AdvertInterval, Priority, UnitError, Version, Vrid};
 pub use vrrp::{AdvertView, Advertisement, AdvertisementBuilder, Auth, Packet};

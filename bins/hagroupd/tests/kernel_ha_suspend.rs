@@ -10,9 +10,12 @@
 #[path = "netns_support.rs"]
 mod support;
 
-use std::process::Command;
+#[path = "support/director_lab.rs"]
+mod lab;
+
 use std::time::Duration;
 
+use lab::{table, wait_for};
 use support::*;
 
 const CONF: &str = "
@@ -33,29 +36,10 @@ virtual_server 192.0.2.1 80 {
 }
 ";
 
-/// The IPVS table of `ns` as `ipvsadm -Ln` prints it.
-fn table(ns: &netns_lab::Netns) -> String {
-    let out = Command::new("ip")
-        .args(["netns", "exec", ns.name(), "ipvsadm", "-Ln"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "ipvsadm: {out:?}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn rs1_in_table(ns: &netns_lab::Netns) -> bool {
-    table(ns).contains("198.51.100.2:8080")
-}
-
-/// Waits until `f` holds (every 100 ms, up to 90 s: the VM is slow to start programs).
-fn wait_long(what: &str, mut f: impl FnMut() -> bool) {
-    for _ in 0..900 {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("timed out waiting for: {what}");
+    table(ns)
+        .get("TCP 192.0.2.1:80")
+        .is_some_and(|rs| rs.contains_key("198.51.100.2:8080"))
 }
 
 fn count(d: &Daemon, needle: &str) -> usize {
@@ -80,28 +64,28 @@ fn kernel_ha_suspend_checks_run_only_while_the_virtual_address_is_local() {
     let mut daemon = start_hagroupd(&d, &dir, "d", CONF);
 
     // Without the address: the service is there, its (alpha) real server never checked in.
-    wait_long("the service", || table(&d).contains("192.0.2.1:80"));
-    wait_long("checks suspended at start", || {
+    wait_for("the service", || table(&d).contains_key("TCP 192.0.2.1:80"));
+    wait_for("checks suspended at start", || {
         count(&daemon, SUSPENDED) >= 1
     });
     std::thread::sleep(Duration::from_secs(3));
-    assert!(!rs1_in_table(&d), "suspended checks ran:\n{}", table(&d));
+    assert!(!rs1_in_table(&d), "suspended checks ran: {:?}", table(&d));
 
     // The address arrives (as a VRRP master adds it): checks run, rs1 enters.
     d.ip(&["addr", "add", "192.0.2.1/32", "dev", "lo"]).unwrap();
-    wait_long("rs1 checked in", || rs1_in_table(&d));
+    wait_for("rs1 checked in", || rs1_in_table(&d));
     assert_eq!(count(&daemon, RESUMED), 1, "{}", daemon.log_text());
 
     // The address goes (a VRRP backup): checks stop, so rs1's failure goes unseen.
     d.ip(&["addr", "del", "192.0.2.1/32", "dev", "lo"]).unwrap();
-    wait_long("checks suspended again", || count(&daemon, SUSPENDED) >= 2);
+    wait_for("checks suspended again", || count(&daemon, SUSPENDED) >= 2);
     rs1.ip(&["link", "set", "eth0", "down"]).unwrap();
     std::thread::sleep(Duration::from_secs(3));
     assert!(rs1_in_table(&d), "a suspended check removed rs1");
 
     // Back: the checks resume and find rs1 down.
     d.ip(&["addr", "add", "192.0.2.1/32", "dev", "lo"]).unwrap();
-    wait_long("rs1 removed after its check failed", || !rs1_in_table(&d));
+    wait_for("rs1 removed after its check failed", || !rs1_in_table(&d));
     assert_eq!(count(&daemon, RESUMED), 2, "{}", daemon.log_text());
 
     assert!(daemon.stop().success());

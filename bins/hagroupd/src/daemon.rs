@@ -310,7 +310,20 @@ impl Daemon<'_> {
         if let DriverEvent::StateChanged { instance, to, .. } = ev {
             self.last_transition
                 .insert(instance.clone(), SystemTime::now());
-            // The sync daemons follow the instance (the event's state: the status may lag).
+            // The sync daemons follow their instance (the event's state: the status may lag);
+            // a transition of another instance, or any without one, changes nothing for them.
+            let follows = |sd: &kconf_parser::model::LvsSyncDaemon| {
+                sd.instance.as_deref() == Some(instance.as_str())
+            };
+            if !self
+                .config
+                .global_defs
+                .lvs_sync_daemon
+                .as_ref()
+                .is_some_and(follows)
+            {
+                return;
+            }
             let status = self.driver.status().borrow().clone();
             let role = |n: &str| {
                 if n == instance {

@@ -154,9 +154,9 @@ impl UnitConfig {
 pub struct DriverConfig {
     /// The instances and sync groups.
     pub units: Vec<UnitConfig>,
-    /// keepalived's `vrrp_rt_priority`: run the thread that calls [`start`] (the driver's, on
-    /// a current-thread runtime) under `SCHED_RR` at this priority (1..=99), so a busy CPU
-    /// cannot delay adverts into a false takeover. `None` leaves the scheduling alone.
+    /// keepalived's `vrrp_rt_priority`: run the driver's thread under `SCHED_RR` at this
+    /// priority (1..=99), so a busy CPU cannot delay adverts into a false takeover. `None`
+    /// leaves the scheduling alone.
     pub realtime_priority: Option<u8>,
 }
 
@@ -241,6 +241,9 @@ pub enum DriverError {
     /// Setting up the network side failed.
     #[error(transparent)]
     Net(#[from] NetError),
+    /// The driver's thread or its runtime could not be started.
+    #[error("cannot start the VRRP driver thread: {0}")]
+    Thread(std::io::Error),
 }
 
 enum Command {
@@ -260,7 +263,8 @@ pub struct DriverHandle {
     cmd: mpsc::UnboundedSender<Command>,
     status: watch::Receiver<BTreeMap<String, InstanceStatus>>,
     events: Option<mpsc::UnboundedReceiver<DriverEvent>>,
-    task: tokio::task::JoinHandle<()>,
+    /// Stops the driver's thread abruptly ([`DriverHandle::abort`]).
+    abort: oneshot::Sender<()>,
 }
 
 impl std::fmt::Debug for Command {
@@ -326,7 +330,7 @@ impl DriverHandle {
 
     /// Stops the driver abruptly, as `kill -9` would: no priority-0 advert, the addresses stay.
     pub fn abort(self) {
-        self.task.abort();
+        let _ = self.abort.send(());
     }
 
     /// Stops every instance (a Master sends a priority-0 advert and removes its addresses,
@@ -541,8 +545,73 @@ struct Core {
     adv_buf: Vec<u8>,
 }
 
-/// Starts the driver in the current tokio runtime (and network namespace).
+/// Starts the driver on a thread of its own, with its own current-thread tokio runtime, in
+/// the calling thread's network namespace, and returns once its instances are set up. Its
+/// timing then depends on nothing else the program runs (and `realtime_priority` applies to
+/// that thread only). Dropping the handle stops the driver as [`DriverHandle::shutdown`]
+/// does; [`DriverHandle::abort`] stops it as `kill -9` would.
 pub fn start(config: DriverConfig) -> Result<DriverHandle, DriverError> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (abort_tx, mut abort_rx) = oneshot::channel::<()>();
+    std::thread::Builder::new()
+        .name("vrrp-driver".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(DriverError::Thread(e)));
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                let (core, cmd_rx, links, parts) = match setup(config) {
+                    Ok(parts) => parts,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                if ready_tx.send(Ok(parts)).is_err() {
+                    return;
+                }
+                tokio::select! {
+                    () = core.run(cmd_rx, links) => {}
+                    // Only an abort ends it here: a dropped handle closes the command channel,
+                    // which shuts the driver down gracefully.
+                    Ok(()) = &mut abort_rx => {}
+                }
+            });
+        })
+        .map_err(DriverError::Thread)?;
+    let parts = ready_rx.recv().map_err(|_| DriverError::Stopped)??;
+    Ok(DriverHandle {
+        cmd: parts.cmd,
+        status: parts.status,
+        events: Some(parts.events),
+        abort: abort_tx,
+    })
+}
+
+/// What the embedding program's handle gets from the driver's thread.
+struct HandleParts {
+    cmd: mpsc::UnboundedSender<Command>,
+    status: watch::Receiver<BTreeMap<String, InstanceStatus>>,
+    events: mpsc::UnboundedReceiver<DriverEvent>,
+}
+
+/// The driver and its inputs, and the handle's parts.
+type Setup = (
+    Core,
+    mpsc::UnboundedReceiver<Command>,
+    LinkWatcher,
+    HandleParts,
+);
+
+/// Builds the driver inside its runtime (its sockets register with that runtime).
+fn setup(config: DriverConfig) -> Result<Setup, DriverError> {
     let (status_tx, status_rx) = watch::channel(BTreeMap::new());
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
@@ -587,13 +656,16 @@ pub fn start(config: DriverConfig) -> Result<DriverHandle, DriverError> {
     }
     core.drain_all();
     core.flush_sends();
-    let task = tokio::spawn(core.run(cmd_rx, links));
-    Ok(DriverHandle {
-        cmd: cmd_tx,
-        status: status_rx,
-        events: Some(events_rx),
-        task,
-    })
+    Ok((
+        core,
+        cmd_rx,
+        links,
+        HandleParts {
+            cmd: cmd_tx,
+            status: status_rx,
+            events: events_rx,
+        },
+    ))
 }
 
 fn resolve_vips(cfg: &InstanceConfig, ifindex: u32) -> Result<Vec<Vip>, NetError> {
@@ -1120,9 +1192,7 @@ impl Core {
     /// A datagram arrived on holding socket `s`: let the rest of the burst arrive (for the
     /// socket's hold, or until the next timer is due if that is sooner), then read it all.
     /// The thread sleeps: waiting in epoll would wake it for every datagram of the burst.
-    /// On a current-thread runtime this holds the runtime's other tasks back for as long
-    /// (at most 1 ms, about ten times a second at 200 instances of 100 ms); an embedding
-    /// program that cannot accept that runs the driver on a runtime of its own.
+    /// It is the driver's own thread (see [`start`]): nothing else waits meanwhile.
     fn hold(&mut self, s: usize) {
         let now = self.now();
         let Some(entry) = self.sockets.get(s) else {

@@ -148,15 +148,13 @@ pub fn plan(desired: &Desired, actual: &Desired) -> Vec<Op> {
         if want.get(&s.key) != Some(&i) {
             continue; // a repeated key: the last one wins
         }
-        if let Some((current, current_dests)) = have.get(&s.key).map(|&j| &actual.services[j])
-            && current == s
-            && current_dests == dests
-        {
+        let current = have.get(&s.key).map(|&j| &actual.services[j]);
+        if current.is_some_and(|(c, cd)| c == s && cd == dests) {
             // Unchanged, in the same order (a reload's usual case): nothing to compare by id.
             continue;
         }
         let wanted_dests = last_wins(dests);
-        match have.get(&s.key).map(|&j| &actual.services[j]) {
+        match current {
             None => {
                 ops.push(Op::AddService(s.clone()));
                 ops.extend(

@@ -260,16 +260,15 @@ impl Director {
     pub fn set_local_addresses(&mut self, local: &HashSet<IpAddr>) -> Vec<(usize, bool)> {
         let mut changed = Vec::new();
         for (vi, spec) in self.config.virtual_servers.iter().enumerate() {
-            let mut addrs = spec.services.iter().filter_map(|s| match s.key {
-                ServiceKey::Addr { addr, .. } => Some(addr),
-                _ => None,
-            });
-            let present = match addrs.next() {
-                None => true,
-                Some(first) => std::iter::once(first)
-                    .chain(addrs)
-                    .any(|a| local.contains(&a)),
-            };
+            let mut addrs = spec
+                .services
+                .iter()
+                .filter_map(|s| match s.key {
+                    ServiceKey::Addr { addr, .. } => Some(addr),
+                    _ => None,
+                })
+                .peekable();
+            let present = addrs.peek().is_none() || addrs.any(|a| local.contains(&a));
             let suspends = self.pool.config().get(vi).is_some_and(|h| h.ha_suspend);
             if suspends && self.pool.vip_present(vi) != Some(present) {
                 changed.push((vi, present));

@@ -88,8 +88,8 @@ fn wait_for(
     want: &Desired,
     probe: &dyn Fn(&mut Client) -> bool,
     child: &mut Child,
+    start: Instant,
 ) -> Result<Duration, String> {
-    let start = Instant::now();
     loop {
         if let Ok(Some(st)) = child.try_wait() {
             return Err(format!("the daemon exited: {st}"));
@@ -139,9 +139,8 @@ fn measure(cmd: &str, n: usize, m: usize) -> Result<(), String> {
             .iter()
             .all(|k| c.destinations(k).map(|d| d.len() == m).unwrap_or(false))
     };
-    let r = wait_for(&mut c, &desired(n, m, false), &all_in, &mut child);
-    let startup = t0.elapsed();
-    let result = r.and_then(|_| {
+    let r = wait_for(&mut c, &desired(n, m, false), &all_in, &mut child, t0);
+    let result = r.and_then(|startup| {
         println!("startup {}", startup.as_secs_f64());
         std::fs::write(&path, conf(n, m, true)).map_err(|e| e.to_string())?;
         let t1 = Instant::now();
@@ -154,8 +153,8 @@ fn measure(cmd: &str, n: usize, m: usize) -> Result<(), String> {
                 .map(|d| d.iter().any(|d| d.dest.weight == 5))
                 .unwrap_or(false)
         };
-        wait_for(&mut c, &desired(n, m, true), &changed, &mut child)?;
-        println!("reload {}", t1.elapsed().as_secs_f64());
+        let reload = wait_for(&mut c, &desired(n, m, true), &changed, &mut child, t1)?;
+        println!("reload {}", reload.as_secs_f64());
         Ok(())
     });
     // Kill the whole process group (keepalived's checker child would otherwise delete its

@@ -175,9 +175,14 @@ impl Socket {
         }
     }
 
-    /// Sends every request (each with `NLM_F_ACK`), at most `window` in flight, and returns one
-    /// result per request, in order. Requests are packed several to a datagram; the kernel
-    /// processes them in order and acknowledges each by sequence number.
+    /// Sends every request, at most `window` in flight, and returns one result per request,
+    /// in order. Requests are packed several to a datagram; only the last request of a
+    /// datagram carries `NLM_F_ACK`. The kernel processes a datagram's requests in order and
+    /// answers a failed one with an error message whether or not it asked for an
+    /// acknowledgement, so the acknowledgement of the last request says that every earlier one
+    /// of its datagram without an error message succeeded. This saves the kernel an
+    /// acknowledgement per request (an allocation and a queued datagram part) and us reading
+    /// it.
     pub(crate) fn pipeline(
         &mut self,
         requests: Vec<(Vec<u8>, Subject)>,
@@ -186,7 +191,11 @@ impl Socket {
         let window = window.max(1);
         let total = requests.len();
         let mut results: Vec<Option<Result<(), Error>>> = (0..total).map(|_| None).collect();
+        // Requests sent and not settled, by sequence number.
         let mut in_flight: HashMap<u32, (usize, Subject)> = HashMap::new();
+        // Per datagram in flight: the sequence number of its acknowledged last request and
+        // those of all of its requests.
+        let mut datagrams: HashMap<u32, Vec<u32>> = HashMap::new();
         let mut pending = requests.into_iter().enumerate().peekable();
         let mut batch = Vec::with_capacity(64 * 1024);
         let mut done = 0;
@@ -194,19 +203,24 @@ impl Socket {
             // Fill the window: one datagram holding every request that fits.
             batch.clear();
             let mut sent = Vec::new();
+            let mut last_at = 0;
             while in_flight.len() + sent.len() < window && batch.len() < 48 * 1024 {
                 let Some((i, (mut msg, subject))) = pending.next() else {
                     break;
                 };
                 let seq = self.next_seq();
                 if let Some(f) = msg.get_mut(6..8) {
-                    f.copy_from_slice(&(NLM_F_REQUEST | NLM_F_ACK).to_ne_bytes());
+                    f.copy_from_slice(&NLM_F_REQUEST.to_ne_bytes());
                 }
                 nl::set_seq(&mut msg, seq);
+                last_at = batch.len();
                 batch.extend_from_slice(&msg);
                 sent.push((seq, i, subject));
             }
-            if !sent.is_empty() {
+            if let Some(&(last, _, _)) = sent.last() {
+                if let Some(f) = batch.get_mut(last_at + 6..last_at + 8) {
+                    f.copy_from_slice(&(NLM_F_REQUEST | NLM_F_ACK).to_ne_bytes());
+                }
                 if let Err(e) = self.send(&batch) {
                     // Nothing of this datagram reached the kernel.
                     let msg = e.to_string();
@@ -216,11 +230,12 @@ impl Socket {
                     }
                     continue;
                 }
+                datagrams.insert(last, sent.iter().map(|(seq, _, _)| *seq).collect());
                 for (seq, i, subject) in sent {
                     in_flight.insert(seq, (i, subject));
                 }
             }
-            // Drain the acknowledgements that are there (at least one datagram).
+            // Drain the acknowledgements and errors that are there (at least one datagram).
             let mut first = true;
             while !in_flight.is_empty() {
                 let n = if first {
@@ -235,6 +250,7 @@ impl Socket {
                                 }));
                                 done += 1;
                             }
+                            datagrams.clear();
                             break;
                         }
                     }
@@ -250,13 +266,24 @@ impl Socket {
                     if m.ty != nl::NLMSG_ERROR {
                         continue;
                     }
+                    let code = m.error_code();
                     if let Some((i, subject)) = in_flight.remove(&m.seq) {
-                        results[i] = Some(match m.error_code() {
+                        results[i] = Some(match code {
                             Ok(0) => Ok(()),
                             Ok(code) => Err(Error::from_errno(-code, subject)),
                             Err(e) => Err(Error::Decode(e)),
                         });
                         done += 1;
+                    }
+                    // The last request of a datagram answered: the others of it without an
+                    // error message succeeded.
+                    if let Some(seqs) = datagrams.remove(&m.seq) {
+                        for seq in seqs {
+                            if let Some((i, _)) = in_flight.remove(&seq) {
+                                results[i] = Some(Ok(()));
+                                done += 1;
+                            }
+                        }
                     }
                 }
             }

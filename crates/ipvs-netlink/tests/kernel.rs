@@ -366,6 +366,53 @@ fn kernel_apply_reports_per_op_errors() {
             r[3]
         );
         assert!(r[4].result.is_ok());
+        // Only the last request of a datagram asks for an acknowledgement: a failing last
+        // request, and failures spread over several datagrams and windows, are each reported
+        // on the right operation.
+        let r = apply(
+            &mut c,
+            vec![
+                ipvs_netlink::Op::AddDest(good.key, Destination::new(rs4(2), 80, Forward::Route)),
+                ipvs_netlink::Op::AddDest(good.key, Destination::new(rs4(2), 80, Forward::Route)),
+            ],
+        );
+        assert!(r[0].result.is_ok(), "{:?}", r[0]);
+        assert!(
+            matches!(r[1].result, Err(Error::AlreadyExists)),
+            "{:?}",
+            r[1]
+        );
+        let many: Vec<ipvs_netlink::Op> = (0..600u16)
+            .map(|i| {
+                let sched = if i % 97 == 5 || i == 599 {
+                    "nosuch"
+                } else {
+                    "wlc"
+                };
+                ipvs_netlink::Op::AddService(Service::new(
+                    ServiceKey::tcp(v4(2, 3), 1000 + i),
+                    sched,
+                ))
+            })
+            .collect();
+        let r = apply(&mut c, many);
+        assert_eq!(r.len(), 600);
+        for (i, x) in r.iter().enumerate() {
+            if i % 97 == 5 || i == 599 {
+                assert!(
+                    matches!(x.result, Err(Error::SchedulerNotFound)),
+                    "{i}: {x:?}"
+                );
+            } else {
+                assert!(x.result.is_ok(), "{i}: {x:?}");
+            }
+        }
+        let services = c.services().expect("services");
+        assert_eq!(
+            services.len(),
+            1 + 600 - 8,
+            "what the results say is in the kernel"
+        );
     });
 }
 

@@ -48,7 +48,11 @@ fn options() -> RunnerOptions {
 fn secure(mut dc: DirectorConfig, config: &Config) -> DirectorConfig {
     if config.global_defs.enable_script_security {
         let user = dc.script_user.clone();
-        for w in healthcheck::script_security::secure(&mut dc.health, user.as_ref()) {
+        for w in healthcheck::script_security::secure(
+            &mut dc.health,
+            user.as_ref(),
+            kconf_parser::split_command,
+        ) {
             tracing::warn!("{w}");
         }
     }

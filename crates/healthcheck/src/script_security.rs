@@ -69,12 +69,12 @@ pub fn check_path(program: &Path) -> Result<(), InsecureScript> {
     Ok(())
 }
 
-/// [`check_path`] for the first word of a command line, when it would run as root.
-fn check_command(command: &str, runs_as_root: bool) -> Result<(), InsecureScript> {
+/// [`check_path`] for a program (found on `PATH` unless it names a path), when it would run
+/// as root.
+fn check_command(prog: &str, runs_as_root: bool) -> Result<(), InsecureScript> {
     if !runs_as_root {
         return Ok(());
     }
-    let prog = command.split_whitespace().next().unwrap_or_default();
     let path = find_program(prog).ok_or_else(|| InsecureScript::NotFound(prog.to_owned()))?;
     check_path(&path)
 }
@@ -92,13 +92,23 @@ fn as_root(user: Option<&RunAsUser>) -> bool {
 
 /// Applies `enable_script_security` to a health configuration whose scripts run as
 /// `script_user` unless they name their own user: removes the MISC_CHECKs and drops the notify
-/// scripts that must not run. Returns one warning per script removed.
-pub fn secure(config: &mut [VirtualServerConfig], script_user: Option<&RunAsUser>) -> Vec<String> {
+/// scripts that must not run. Returns one warning per script removed. `split` turns a notify
+/// or quorum command line into argv the way the caller will run it (e.g.
+/// `kconf_parser::split_command`, keepalived's quoting), so that the program checked is the
+/// program run.
+pub fn secure(
+    config: &mut [VirtualServerConfig],
+    script_user: Option<&RunAsUser>,
+    split: impl Fn(&str) -> Vec<String>,
+) -> Vec<String> {
     let mut warnings = Vec::new();
     let default_root = as_root(script_user);
     let drop_script = |slot: &mut Option<String>, what: &str, warnings: &mut Vec<String>| {
-        if let Some(s) = slot.as_deref()
-            && let Err(e) = check_command(s, default_root)
+        let prog = slot
+            .as_deref()
+            .map(|s| split(s).into_iter().next().unwrap_or_default());
+        if let (Some(s), Some(prog)) = (slot.as_deref(), prog)
+            && let Err(e) = check_command(&prog, default_root)
         {
             warnings.push(format!("{what} {s}: {e}; disabling"));
             *slot = None;
@@ -176,7 +186,7 @@ mod tests {
             misc("/nonexistent/hc-check", Some((0, 0))),
         ];
         rs.notify_up = Some(format!("{unsafe_path} up"));
-        rs.notify_down = Some(format!("{safe} down"));
+        rs.notify_down = Some(format!("'{safe}' down"));
         let mut vs = VirtualServerConfig::new(VirtualServerKey::Fwmark {
             mark: 1,
             ipv6: false,
@@ -187,7 +197,14 @@ mod tests {
             group: None,
             if_exists: false,
         };
-        let warnings = secure(std::slice::from_mut(&mut vs), Some(&root));
+        // The caller's splitter decides what the program is: here quotes are removed, as
+        // keepalived's splitting does (a whitespace split would look for `'/usr/bin/true'`).
+        let split = |c: &str| -> Vec<String> {
+            c.split_whitespace()
+                .map(|w| w.trim_matches('\'').to_owned())
+                .collect()
+        };
+        let warnings = secure(std::slice::from_mut(&mut vs), Some(&root), split);
         let rs = &vs.real_servers[0];
         let kept: Vec<_> = rs
             .checkers
@@ -206,7 +223,7 @@ mod tests {
             "root's unsafe and missing scripts removed; another user's kept"
         );
         assert_eq!(rs.notify_up, None);
-        assert_eq!(rs.notify_down, Some(format!("{safe} down")));
+        assert_eq!(rs.notify_down, Some(format!("'{safe}' down")));
         assert_eq!(warnings.len(), 3, "{warnings:?}");
         assert!(warnings[0].contains("unsafe permissions"), "{warnings:?}");
         assert!(

@@ -144,10 +144,18 @@ pub(crate) fn run(cfg: &ConfigArgs, args: &DaemonArgs) -> ExitCode {
     rt.block_on(run_async(cfg, args))
 }
 
+/// A parsed configuration and its baseline for the next reload.
+type Loaded = (kconf_parser::Config, Option<kconf_parser::Baseline>);
+
 /// Parses the configuration; `Err` is the reason it cannot run (diagnostics are on stderr).
-fn load(cfg: &ConfigArgs) -> Result<kconf_parser::Config, String> {
+/// With it comes the baseline for re-parsing only what a reload changes, when the file allows
+/// it ([`kconf_parser::Baseline`]).
+fn load(cfg: &ConfigArgs) -> Result<Loaded, String> {
     match cfg.load() {
-        Ok(p) if !p.has_errors() => Ok(p.config),
+        Ok(p) if !p.has_errors() => {
+            let baseline = kconf_parser::Baseline::new(&p, &cfg.options());
+            Ok((p.config, baseline))
+        }
         Ok(p) => {
             let errors: Vec<String> = p
                 .diagnostics
@@ -179,6 +187,36 @@ fn load(cfg: &ConfigArgs) -> Result<kconf_parser::Config, String> {
     }
 }
 
+/// A reloaded configuration.
+enum Reloaded {
+    /// Parsed whole, as [`load`] does.
+    Full(Box<kconf_parser::Config>, Option<kconf_parser::Baseline>),
+    /// Only the `virtual_server` blocks that changed were parsed and the running
+    /// configuration was edited in place (the result equals a full parse); the undo restores
+    /// it if the new one is refused.
+    Edited(kconf_parser::Baseline, kconf_parser::Undo),
+}
+
+/// The configuration after a reload: when the file still suits the running baseline, only the
+/// `virtual_server` blocks that changed are parsed and `running` is edited in place; else the
+/// whole file is parsed and `running` is left alone.
+fn reload_config(
+    cfg: &ConfigArgs,
+    running: &mut kconf_parser::Config,
+    base: Option<&kconf_parser::Baseline>,
+) -> Result<Reloaded, String> {
+    if let Some(base) = base
+        && let Ok(text) = std::fs::read_to_string(&cfg.use_file)
+        && let Some(change) =
+            kconf_parser::reparse_change(base, running, &text, &cfg.use_file, &cfg.options())
+        && let Some((next, undo)) = change.apply(running)
+    {
+        tracing::debug!("reload: only the changed virtual_server blocks were parsed");
+        return Ok(Reloaded::Edited(next, undo));
+    }
+    load(cfg).map(|(c, b)| Reloaded::Full(Box::new(c), b))
+}
+
 /// How a reload went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ReloadOutcome {
@@ -207,6 +245,8 @@ pub(crate) struct Daemon<'a> {
     args: &'a DaemonArgs,
     /// The running configuration.
     pub(crate) config: kconf_parser::Config,
+    /// Its text's baseline for re-parsing only what a reload changes (`None`: full parses).
+    baseline: Option<kconf_parser::Baseline>,
     /// The VRRP side's configuration as the driver runs it.
     pub(crate) vrrp: DriverConfig,
     /// The VRRP driver.
@@ -243,18 +283,33 @@ impl Daemon<'_> {
 
     async fn reload_inner(&mut self) -> ReloadOutcome {
         let t0 = std::time::Instant::now();
-        let new = match load(self.cfg) {
-            Ok(c) => c,
-            Err(reason) => return ReloadOutcome::Refused(reason),
-        };
+        let (new, baseline, undo) =
+            match reload_config(self.cfg, &mut self.config, self.baseline.as_ref()) {
+                Ok(Reloaded::Full(c, b)) => (*c, b, None),
+                Ok(Reloaded::Edited(b, undo)) => {
+                    (std::mem::take(&mut self.config), Some(b), Some(undo))
+                }
+                Err(reason) => return ReloadOutcome::Refused(reason),
+            };
         let parsed = t0.elapsed();
-        let dc = match crate::director::check(&new) {
+        let checked = crate::director::check(&new).and_then(|dc| {
+            SyncDaemons::check(&new)
+                .map(|()| dc)
+                .map_err(|e| e.to_string())
+        });
+        let dc = match checked {
             Ok(dc) => dc,
-            Err(reason) => return ReloadOutcome::Refused(reason),
+            Err(reason) => {
+                // Refused: the running configuration stays (edited in place: undone).
+                if let Some(undo) = undo {
+                    let mut back = new;
+                    let reverted = undo.revert(&mut back);
+                    debug_assert!(reverted, "the undo fits the configuration it came with");
+                    self.config = back;
+                }
+                return ReloadOutcome::Refused(reason);
+            }
         };
-        if let Err(e) = SyncDaemons::check(&new) {
-            return ReloadOutcome::Refused(e.to_string());
-        }
         let converted = t0.elapsed();
         let lvs = crate::director::reload(&mut self.lvs, &new, dc, self.args.vrrp).await;
         tracing::debug!(
@@ -282,6 +337,7 @@ impl Daemon<'_> {
         self.notifier = Notifier::new(&new);
         self.trackers = vrrp_scripts::spawn_trackers(&new, &self.policy, Arc::clone(&self.driver));
         self.config = new;
+        self.baseline = baseline;
         if vrrp.is_ok() {
             self.vrrp = dcfg;
         }
@@ -411,7 +467,7 @@ async fn run_async(cfg: &ConfigArgs, args: &DaemonArgs) -> ExitCode {
         tracing::info!("-C/--check: running the checker side only; no VRRP instance runs");
     }
     let t0 = std::time::Instant::now();
-    let config = match load(cfg) {
+    let (config, baseline) = match load(cfg) {
         Ok(c) => c,
         Err(_) => return ExitCode::from(1),
     };
@@ -445,6 +501,7 @@ async fn run_async(cfg: &ConfigArgs, args: &DaemonArgs) -> ExitCode {
         args,
         notifier: Notifier::new(&config),
         config,
+        baseline,
         vrrp: dcfg,
         driver,
         lvs,
@@ -513,4 +570,76 @@ async fn run_async(cfg: &ConfigArgs, args: &DaemonArgs) -> ExitCode {
     drop(_control);
     daemon.stop(&mut events).await;
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config_cmd::DumpFormat;
+
+    fn args(path: &std::path::Path) -> ConfigArgs {
+        ConfigArgs {
+            use_file: path.to_path_buf(),
+            config_test: false,
+            config_id: None,
+            strict: false,
+            dump_config: false,
+            format: DumpFormat::Json,
+        }
+    }
+
+    const VS: &str = "virtual_server 192.0.2.1 80 {\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    real_server 198.51.100.1 80 {\n        weight 1\n    }\n}\n";
+
+    /// The configuration a reload leaves running, as the daemon takes it.
+    fn reloaded(
+        cfg: &ConfigArgs,
+        running: &mut kconf_parser::Config,
+        base: Option<&kconf_parser::Baseline>,
+    ) -> Result<(kconf_parser::Config, Option<kconf_parser::Baseline>, bool), String> {
+        match reload_config(cfg, running, base)? {
+            Reloaded::Full(c, b) => Ok((*c, b, false)),
+            Reloaded::Edited(b, _) => Ok((running.clone(), Some(b), true)),
+        }
+    }
+
+    #[test]
+    fn a_reload_equals_a_full_parse_whether_or_not_only_the_changes_are_parsed() {
+        let dir = std::env::temp_dir().join(format!("hagroupd-reload-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("keepalived.conf");
+        let cfg = args(&path);
+        std::fs::write(&path, format!("global_defs {{\n    router_id a\n}}\n{VS}")).unwrap();
+        let (mut running, base) = load(&cfg).unwrap();
+        assert!(base.is_some(), "a clean single file is a baseline");
+        // Only a virtual server changed: edited in place; the result is the full parse's.
+        std::fs::write(
+            &path,
+            format!(
+                "global_defs {{\n    router_id a\n}}\n{}",
+                VS.replace("weight 1", "weight 3")
+            ),
+        )
+        .unwrap();
+        let (new, next, edited) = reloaded(&cfg, &mut running, base.as_ref()).unwrap();
+        assert!(edited, "only a virtual server changed");
+        assert_eq!(new, load(&cfg).unwrap().0);
+        assert_eq!(new.virtual_servers[0].real_servers[0].weight, 3);
+        // global_defs changed: the full parse, same answer as load, running left alone.
+        std::fs::write(&path, format!("global_defs {{\n    router_id b\n}}\n{VS}")).unwrap();
+        let before = running.clone();
+        let (again, _, edited) = reloaded(&cfg, &mut running, next.as_ref()).unwrap();
+        assert!(!edited);
+        assert_eq!(running, before);
+        assert_eq!(again.global_defs.router_id.as_deref(), Some("b"));
+        assert_eq!(again, load(&cfg).unwrap().0);
+        // A broken file is refused either way, and the running configuration stays.
+        std::fs::write(
+            &path,
+            format!("global_defs {{\n    router_id a\n}}\n{VS}virtual_server 192.0.2.2 80 {{\n    real_server x\n}}\n"),
+        )
+        .unwrap();
+        assert!(reloaded(&cfg, &mut running, next.as_ref()).is_err());
+        assert_eq!(running, before);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

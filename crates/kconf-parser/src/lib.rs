@@ -42,12 +42,14 @@ mod lower;
 pub mod model;
 mod pre;
 pub mod print;
+pub mod reparse;
 mod tree;
 
 pub use diag::{DiagKind, Diagnostic, Severity, SourceMap};
 pub use fs::{FileSystem, MemFs, RealFs};
 pub use lower::split_command;
 pub use model::Config;
+pub use reparse::{Baseline, Change, Undo, reparse, reparse_change};
 
 use std::path::Path;
 use std::sync::Arc;

@@ -459,7 +459,10 @@ impl Client {
     }
 
     /// Sends many prepared requests pipelined; one result per request, in order.
-    pub(crate) fn pipeline(&mut self, requests: Vec<(Vec<u8>, Subject)>) -> Vec<Result<(), Error>> {
+    pub(crate) fn pipeline(
+        &mut self,
+        requests: impl Iterator<Item = (Vec<u8>, Subject)>,
+    ) -> Vec<Result<(), Error>> {
         self.sock.pipeline(requests, DEFAULT_WINDOW)
     }
 }

@@ -218,48 +218,46 @@ pub struct OpResult {
 /// sequence number) and returns each operation's result, in order. A failed operation does
 /// not stop the others.
 pub fn apply(client: &mut Client, ops: Vec<Op>) -> Vec<OpResult> {
-    let mut requests = Vec::with_capacity(ops.len());
-    let mut encode_errors = Vec::new();
-    for (i, op) in ops.iter().enumerate() {
+    let mut results: Vec<Option<Result<(), Error>>> = (0..ops.len()).map(|_| None).collect();
+    // Requests are built as the pipeline takes them (no buffer per request held for the whole
+    // batch); one that cannot be encoded gets its error here and is not sent.
+    let mut sent: Vec<usize> = Vec::with_capacity(ops.len());
+    let req = client.requests();
+    let requests = ops.iter().enumerate().filter_map(|(i, op)| {
         let built = match op {
-            Op::AddService(s) => client
-                .service_msg(cmd::NEW_SERVICE, s)
+            Op::AddService(s) => req
+                .service(cmd::NEW_SERVICE, s)
                 .map(|b| (b, Subject::Service)),
-            Op::EditService(s) => client
-                .service_msg(cmd::SET_SERVICE, s)
+            Op::EditService(s) => req
+                .service(cmd::SET_SERVICE, s)
                 .map(|b| (b, Subject::Service)),
-            Op::DeleteService(k) => Ok((client.key_msg(cmd::DEL_SERVICE, k), Subject::Service)),
-            Op::AddDest(k, d) => Ok((
-                client.dest_msg(cmd::NEW_DEST, k, d, true),
-                Subject::Destination,
-            )),
-            Op::EditDest(k, d) => Ok((
-                client.dest_msg(cmd::SET_DEST, k, d, true),
-                Subject::Destination,
-            )),
-            Op::DeleteDest(k, d) => Ok((
-                client.dest_msg(cmd::DEL_DEST, k, d, false),
-                Subject::Destination,
-            )),
+            Op::DeleteService(k) => Ok((req.key(cmd::DEL_SERVICE, k), Subject::Service)),
+            Op::AddDest(k, d) => Ok((req.dest(cmd::NEW_DEST, k, d, true), Subject::Destination)),
+            Op::EditDest(k, d) => Ok((req.dest(cmd::SET_DEST, k, d, true), Subject::Destination)),
+            Op::DeleteDest(k, d) => {
+                Ok((req.dest(cmd::DEL_DEST, k, d, false), Subject::Destination))
+            }
         };
         match built {
-            Ok((b, subject)) => requests.push((i, b.finish(), subject)),
-            Err(e) => encode_errors.push((i, e)),
+            Ok((b, subject)) => {
+                sent.push(i);
+                Some((b.finish(), subject))
+            }
+            Err(e) => {
+                results[i] = Some(Err(e));
+                None
+            }
         }
-    }
-    let order: Vec<usize> = requests.iter().map(|(i, _, _)| *i).collect();
-    let results = client.pipeline(requests.into_iter().map(|(_, m, s)| (m, s)).collect());
-    let mut by_index: HashMap<usize, Result<(), Error>> = order.into_iter().zip(results).collect();
-    for (i, e) in encode_errors {
-        by_index.insert(i, Err(e));
+    });
+    let outcomes = client.pipeline(requests);
+    for (i, r) in sent.into_iter().zip(outcomes) {
+        results[i] = Some(r);
     }
     ops.into_iter()
-        .enumerate()
-        .map(|(i, op)| OpResult {
+        .zip(results)
+        .map(|(op, result)| OpResult {
             op,
-            result: by_index
-                .remove(&i)
-                .unwrap_or(Err(Error::InvalidRequest("not sent".into()))),
+            result: result.unwrap_or(Err(Error::InvalidRequest("not sent".into()))),
         })
         .collect()
 }

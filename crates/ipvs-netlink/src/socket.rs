@@ -185,21 +185,21 @@ impl Socket {
     /// it.
     pub(crate) fn pipeline(
         &mut self,
-        requests: Vec<(Vec<u8>, Subject)>,
+        requests: impl Iterator<Item = (Vec<u8>, Subject)>,
         window: usize,
     ) -> Vec<Result<(), Error>> {
         let window = window.max(1);
-        let total = requests.len();
-        let mut results: Vec<Option<Result<(), Error>>> = (0..total).map(|_| None).collect();
+        // One result per request, pushed as requests are taken.
+        let mut results: Vec<Option<Result<(), Error>>> = Vec::new();
         // Requests sent and not settled, by sequence number.
         let mut in_flight: HashMap<u32, (usize, Subject)> = HashMap::new();
         // Per datagram in flight: the sequence number of its acknowledged last request and
         // those of all of its requests.
         let mut datagrams: HashMap<u32, Vec<u32>> = HashMap::new();
-        let mut pending = requests.into_iter().enumerate().peekable();
+        let mut pending = requests.enumerate().peekable();
         let mut batch = Vec::with_capacity(64 * 1024);
         let mut done = 0;
-        while done < total {
+        while done < results.len() || pending.peek().is_some() {
             // Fill the window: one datagram holding every request that fits.
             batch.clear();
             let mut sent = Vec::new();
@@ -209,6 +209,7 @@ impl Socket {
                     break;
                 };
                 let seq = self.next_seq();
+                results.push(None);
                 if let Some(f) = msg.get_mut(6..8) {
                     f.copy_from_slice(&NLM_F_REQUEST.to_ne_bytes());
                 }

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::client::Client;
+use crate::client::{Client, Requests};
 use crate::consts::cmd;
 use crate::error::{Error, Subject};
 use crate::types::{Destination, Family, Service, ServiceKey, SockAddr, Table};
@@ -214,44 +214,100 @@ pub struct OpResult {
     pub result: Result<(), Error>,
 }
 
+/// From this many operations on, [`apply`] encodes the requests on a second thread while the
+/// calling thread sends them (the kernel does its work inside `sendmsg`, so the two overlap).
+const ENCODE_THREAD_MIN: usize = 2048;
+/// Requests per message from the encoding thread.
+const ENCODE_CHUNK: usize = 256;
+
+/// One operation as a request (netlink message and what it is about).
+type Encoded = Result<(Vec<u8>, Subject), Error>;
+
+fn encode(req: Requests, op: &Op) -> Encoded {
+    match op {
+        Op::AddService(s) => req
+            .service(cmd::NEW_SERVICE, s)
+            .map(|b| (b.finish(), Subject::Service)),
+        Op::EditService(s) => req
+            .service(cmd::SET_SERVICE, s)
+            .map(|b| (b.finish(), Subject::Service)),
+        Op::DeleteService(k) => Ok((req.key(cmd::DEL_SERVICE, k).finish(), Subject::Service)),
+        Op::AddDest(k, d) => Ok((
+            req.dest(cmd::NEW_DEST, k, d, true).finish(),
+            Subject::Destination,
+        )),
+        Op::EditDest(k, d) => Ok((
+            req.dest(cmd::SET_DEST, k, d, true).finish(),
+            Subject::Destination,
+        )),
+        Op::DeleteDest(k, d) => Ok((
+            req.dest(cmd::DEL_DEST, k, d, false).finish(),
+            Subject::Destination,
+        )),
+    }
+}
+
 /// Sends `ops` pipelined (many requests in flight on one socket, acknowledgements matched by
 /// sequence number) and returns each operation's result, in order. A failed operation does
-/// not stop the others.
+/// not stop the others. Large batches are encoded on a second thread as they are sent.
 pub fn apply(client: &mut Client, ops: Vec<Op>) -> Vec<OpResult> {
     let mut results: Vec<Option<Result<(), Error>>> = (0..ops.len()).map(|_| None).collect();
-    // Requests are built as the pipeline takes them (no buffer per request held for the whole
-    // batch); one that cannot be encoded gets its error here and is not sent.
     let mut sent: Vec<usize> = Vec::with_capacity(ops.len());
     let req = client.requests();
-    let requests = ops.iter().enumerate().filter_map(|(i, op)| {
-        let built = match op {
-            Op::AddService(s) => req
-                .service(cmd::NEW_SERVICE, s)
-                .map(|b| (b, Subject::Service)),
-            Op::EditService(s) => req
-                .service(cmd::SET_SERVICE, s)
-                .map(|b| (b, Subject::Service)),
-            Op::DeleteService(k) => Ok((req.key(cmd::DEL_SERVICE, k), Subject::Service)),
-            Op::AddDest(k, d) => Ok((req.dest(cmd::NEW_DEST, k, d, true), Subject::Destination)),
-            Op::EditDest(k, d) => Ok((req.dest(cmd::SET_DEST, k, d, true), Subject::Destination)),
-            Op::DeleteDest(k, d) => {
-                Ok((req.dest(cmd::DEL_DEST, k, d, false), Subject::Destination))
-            }
-        };
-        match built {
-            Ok((b, subject)) => {
-                sent.push(i);
-                Some((b.finish(), subject))
-            }
-            Err(e) => {
-                results[i] = Some(Err(e));
-                None
-            }
+    // A request that cannot be encoded gets its error here and is not sent.
+    let mut take = |(i, e): (usize, Encoded)| match e {
+        Ok(m) => {
+            sent.push(i);
+            Some(m)
         }
-    });
-    let outcomes = client.pipeline(requests);
+        Err(e) => {
+            if let Some(r) = results.get_mut(i) {
+                *r = Some(Err(e));
+            }
+            None
+        }
+    };
+    let outcomes = if ops.len() >= ENCODE_THREAD_MIN {
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(usize, Encoded)>>(16);
+            let ops = &ops;
+            let encoder = std::thread::Builder::new()
+                .name("ipvs-encode".into())
+                .spawn_scoped(scope, move || {
+                    for (c, chunk) in ops.chunks(ENCODE_CHUNK).enumerate() {
+                        let batch = chunk
+                            .iter()
+                            .enumerate()
+                            .map(|(j, op)| (c * ENCODE_CHUNK + j, encode(req, op)))
+                            .collect();
+                        if tx.send(batch).is_err() {
+                            return;
+                        }
+                    }
+                });
+            match encoder {
+                Ok(_) => client.pipeline(rx.into_iter().flatten().filter_map(&mut take)),
+                // No thread: encode here.
+                Err(_) => client.pipeline(
+                    ops.iter()
+                        .enumerate()
+                        .map(|(i, op)| (i, encode(req, op)))
+                        .filter_map(&mut take),
+                ),
+            }
+        })
+    } else {
+        client.pipeline(
+            ops.iter()
+                .enumerate()
+                .map(|(i, op)| (i, encode(req, op)))
+                .filter_map(&mut take),
+        )
+    };
     for (i, r) in sent.into_iter().zip(outcomes) {
-        results[i] = Some(r);
+        if let Some(slot) = results.get_mut(i) {
+            *slot = Some(r);
+        }
     }
     ops.into_iter()
         .zip(results)

@@ -368,7 +368,7 @@ fn kernel_apply_reports_per_op_errors() {
         assert!(r[4].result.is_ok());
         // Only the last request of a datagram asks for an acknowledgement: a failing last
         // request, and failures spread over several datagrams and windows, are each reported
-        // on the right operation.
+        // on the right operation (2,600 operations: encoded on a second thread as they go).
         let r = apply(
             &mut c,
             vec![
@@ -382,9 +382,9 @@ fn kernel_apply_reports_per_op_errors() {
             "{:?}",
             r[1]
         );
-        let many: Vec<ipvs_netlink::Op> = (0..600u16)
+        let many: Vec<ipvs_netlink::Op> = (0..2600u16)
             .map(|i| {
-                let sched = if i % 97 == 5 || i == 599 {
+                let sched = if i % 97 == 5 || i == 2599 {
                     "nosuch"
                 } else {
                     "wlc"
@@ -396,9 +396,9 @@ fn kernel_apply_reports_per_op_errors() {
             })
             .collect();
         let r = apply(&mut c, many);
-        assert_eq!(r.len(), 600);
+        assert_eq!(r.len(), 2600);
         for (i, x) in r.iter().enumerate() {
-            if i % 97 == 5 || i == 599 {
+            if i % 97 == 5 || i == 2599 {
                 assert!(
                     matches!(x.result, Err(Error::SchedulerNotFound)),
                     "{i}: {x:?}"
@@ -410,7 +410,7 @@ fn kernel_apply_reports_per_op_errors() {
         let services = c.services().expect("services");
         assert_eq!(
             services.len(),
-            1 + 600 - 8,
+            1 + 2600 - 28,
             "what the results say is in the kernel"
         );
     });

@@ -7,7 +7,7 @@ use crate::Options;
 use crate::diag::{DiagKind, Diagnostic, Loc, Severity, SourceMap};
 use crate::fs::{FileSystem, normalize};
 use crate::hash::FxBuild;
-use crate::tree::{TreeBuilder, has_byte, word_at};
+use crate::tree::{TreeBuilder, WORD_SEP, bytes_below, has_byte, word_at};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -62,6 +62,9 @@ pub(crate) struct Pre<'a> {
     aborted: bool,
     /// When set, every logical line handed to the tree is also recorded here.
     pub(crate) record: Option<Vec<(String, Loc)>>,
+    /// Whether plain lines take [`Pre::plain_line`] (off only to test it against the full
+    /// path).
+    pub(crate) fast: bool,
 }
 
 /// Whitespace as `char::is_whitespace` sees it, for ASCII bytes.
@@ -469,6 +472,7 @@ impl<'a> Pre<'a> {
             max_include_depth: opts.max_include_depth,
             aborted: false,
             record: None,
+            fast: true,
         }
     }
 
@@ -588,10 +592,145 @@ impl<'a> Pre<'a> {
                 );
                 continue;
             }
+            if self.fast && self.multiline.is_none() && self.plain_line(raw, loc, &text, start) {
+                continue;
+            }
             self.physical(raw, loc);
         }
         self.include_default = saved;
         self.dirs.pop();
+    }
+
+    /// The fast path for the common line: no quote, comment, escape, `$`, and not starting
+    /// with `@`, `~` or `include` (and not in a multiline definition, checked by the caller).
+    /// Such a line needs only trimming and brace splitting, and every piece is a range of the
+    /// file's buffer `buf` (the line starts at byte `base` of it). Returns false, having done
+    /// nothing, when the line needs the full preprocessor ([`Pre::physical`]); the result is
+    /// the same either way (`fast_path_matches_full_preprocessor` checks it).
+    fn plain_line(&mut self, raw: &str, loc: Loc, buf: &Arc<str>, base: usize) -> bool {
+        let b = raw.as_bytes();
+        // Brace positions; a line with more braces than this takes the full path.
+        let mut braces = [0u32; 8];
+        let mut nb = 0;
+        let mut i = 0;
+        while i < b.len() {
+            if let Some(w) = word_at(b, i)
+                && (has_byte(w, b'"')
+                    | has_byte(w, b'#')
+                    | has_byte(w, b'!')
+                    | has_byte(w, b'\\')
+                    | has_byte(w, b'$')
+                    | has_byte(w, b'{')
+                    | has_byte(w, b'}'))
+                    == 0
+            {
+                i += 8;
+                continue;
+            }
+            match b[i] {
+                b'"' | b'#' | b'!' | b'\\' | b'$' => return false,
+                b'{' | b'}' => {
+                    if nb == braces.len() {
+                        return false;
+                    }
+                    braces[nb] = u32::try_from(i).unwrap_or(u32::MAX);
+                    nb += 1;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        let t = trim_start_ws(raw);
+        let start = raw.len() - t.len();
+        let t = trim_end_ws(t);
+        if t.is_empty() {
+            return true;
+        }
+        if matches!(t.as_bytes()[0], b'@' | b'~') || t.starts_with("include") {
+            return false;
+        }
+        let (Ok(base32), Ok(len32)) = (u32::try_from(base), u32::try_from(raw.len())) else {
+            return false;
+        };
+        if base32.checked_add(len32).is_none() {
+            return false;
+        }
+        if !self.spend(loc) {
+            return true;
+        }
+        let end = start + t.len();
+        let mut from = start;
+        for &at in &braces[..nb] {
+            let at = at as usize;
+            self.plain_piece(raw, from, at, loc, buf, base32);
+            if let Some(r) = &mut self.record {
+                r.push((
+                    raw[at..=at].to_owned(),
+                    Loc {
+                        col: at as u32,
+                        ..loc
+                    },
+                ));
+            }
+            let l = Loc {
+                col: at as u32,
+                ..loc
+            };
+            if b[at] == b'{' {
+                self.tree.open_brace(l, &self.sm, &mut self.diags);
+            } else {
+                self.tree.close_brace(l, &self.sm, &mut self.diags);
+            }
+            from = at + 1;
+        }
+        self.plain_piece(raw, from, end, loc, buf, base32);
+        true
+    }
+
+    /// [`Pre::piece`] for [`Pre::plain_line`]: `raw[from..to]` trimmed, as a range of `buf`.
+    fn plain_piece(
+        &mut self,
+        raw: &str,
+        from: usize,
+        to: usize,
+        loc: Loc,
+        buf: &Arc<str>,
+        base: u32,
+    ) {
+        let piece = &raw[from..to];
+        let t = trim_start_ws(piece);
+        let off = from + (piece.len() - t.len());
+        let t = trim_end_ws(t);
+        if t.is_empty() {
+            return;
+        }
+        let loc = Loc {
+            col: off as u32,
+            ..loc
+        };
+        if t.starts_with("include_check") {
+            self.include_check(t);
+        } else if let Some(seed) = t.strip_prefix("random_seed")
+            && let Some(v) = parse_c_long(seed)
+        {
+            self.rng = v.cast_unsigned();
+        }
+        if let Some(r) = &mut self.record {
+            r.push((t.to_owned(), loc));
+        }
+        let tb = t.as_bytes();
+        let mut k = 0;
+        while let Some(w) = word_at(tb, k)
+            && bytes_below(w, 0x21) == 0
+        {
+            k += 8;
+        }
+        while k < tb.len() && !WORD_SEP[usize::from(tb[k])] {
+            k += 1;
+        }
+        let start = base + off as u32;
+        self.tree
+            .shared_line(buf, start, start + t.len() as u32, k as u32, loc);
     }
 
     fn physical(&mut self, raw: &str, loc: Loc) {
@@ -1242,6 +1381,68 @@ mod tests {
         assert!(fnmatch("a?c", "abc"));
         assert!(fnmatch("[a-c]x", "bx"));
         assert!(!fnmatch("[!a-c]x", "bx"));
+    }
+
+    /// Everything the preprocessor produces for `text`: logical lines, diagnostics, the tree,
+    /// the line count and the state lines can change.
+    fn run_pre(text: &str, fast: bool) -> String {
+        let fs = crate::fs::MemFs::new();
+        let opts = Options {
+            config_id: Some("me".into()),
+            random_seed: Some(1),
+            max_lines: 40,
+            ..Options::default()
+        };
+        let mut pre = Pre::new(&fs, &opts);
+        pre.fast = fast;
+        pre.record = Some(Vec::new());
+        pre.run(Path::new("/k.conf"), Arc::from(text));
+        let lines = pre.tree.lines;
+        let tree = std::mem::take(&mut pre.tree);
+        let mut diags = std::mem::take(&mut pre.diags);
+        let nodes = tree.finish(&pre.sm, &mut diags);
+        format!(
+            "{:?}\n{diags:?}\n{nodes:?}\n{lines} {} {:?} {} {}",
+            pre.record, pre.rng, pre.include_default, pre.budget, pre.aborted
+        )
+    }
+
+    #[test]
+    fn fast_path_matches_full_preprocessor_on_examples() {
+        let cases = [
+            "a {\n b 1\n}\n",
+            "  x  {  y { z } }  \n}\n{\n",
+            "a{b{c{d{e{f{g{h{i{j}}}}}}}}}\n",
+            "include_check\nrandom_seed 7\nv { random_seed 9 }\n",
+            "\u{a0}a b\n\u{2003}c\u{2003}\r\n\td\x0be\x0c\n",
+            "$X=1\na $X\n@me b\n@^me c\n~SEQ(i,1,2) d $i\n",
+            "a \"q { r\" # c\nb ! x\nc \\# d\n",
+            "$M= a \\\nb {\nc }\n$M\n",
+        ];
+        for c in cases {
+            assert_eq!(run_pre(c, true), run_pre(c, false), "{c:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_path_matches_full_preprocessor(
+            lines in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::sample::select(vec![
+                        " ", "  ", "\t", "        ", "{", "}", "a", "kw", "real_server", "1",
+                        "192.0.2.1", "\"", "#", "!", "\\", "$", "$X", "$X=v", "@", "@me", "~",
+                        "~SEQ(i,1,2)", "include", "include_check", "random_seed", "\u{a0}", "\u{2003}",
+                        "\r", "\x0b", "é", "x_long_word_of_some_bytes",
+                    ]),
+                    0..12,
+                ),
+                0..30,
+            )
+        ) {
+            let text: String = lines.iter().map(|l| l.concat() + "\n").collect();
+            proptest::prop_assert_eq!(run_pre(&text, true), run_pre(&text, false));
+        }
     }
 
     #[test]

@@ -120,7 +120,7 @@ pub(crate) fn has_byte(v: u64, c: u8) -> u64 {
 }
 
 /// Word separators: ASCII whitespace (`u8::is_ascii_whitespace`) and vertical tab.
-static WORD_SEP: [bool; 256] = {
+pub(crate) static WORD_SEP: [bool; 256] = {
     let mut t = [false; 256];
     let mut i = 0;
     while i < 256 {
@@ -285,21 +285,28 @@ impl Node {
 }
 
 /// Builds the tree from logical lines, reporting brace problems.
+///
+/// The nodes of every open level live on one stack (`nodes`); a level starts at the index its
+/// frame records, and closing a block moves its nodes into one vector of exactly their number
+/// (no vector per level growing one push at a time).
 #[derive(Debug, Default)]
 pub(crate) struct TreeBuilder {
-    levels: Vec<Vec<Node>>,
-    open: Vec<Node>,
+    /// The nodes of all open levels, outermost first.
+    nodes: Vec<Node>,
+    /// Open blocks: the node that opened it and where its children start in `nodes`.
+    frames: Vec<(Node, usize)>,
     pub(crate) lines: u64,
 }
 
 impl TreeBuilder {
     /// A builder at the top level.
     pub(crate) fn new() -> Self {
-        TreeBuilder {
-            levels: vec![Vec::new()],
-            open: Vec::new(),
-            lines: 0,
-        }
+        TreeBuilder::default()
+    }
+
+    /// Where the current level starts in `nodes`.
+    fn level_start(&self) -> usize {
+        self.frames.last().map_or(0, |f| f.1)
     }
 
     /// Adds one logical line (already brace-split: `{`, `}` or text without braces).
@@ -311,88 +318,110 @@ impl TreeBuilder {
         sm: &SourceMap,
         diags: &mut Vec<Diagnostic>,
     ) {
-        self.lines += 1;
         match text {
-            "{" => {
-                let cur = self.levels.last_mut();
-                let parent = match cur {
-                    Some(level) => match level.last() {
-                        Some(n) if n.children.is_none() => level.pop(),
-                        _ => None,
-                    },
-                    None => None,
-                };
-                match parent {
-                    Some(p) => {
-                        self.open.push(p);
-                        self.levels.push(Vec::new());
-                    }
-                    None => {
-                        diags.push(sm.diag(
-                            Severity::Error,
-                            DiagKind::Syntax,
-                            loc,
-                            "{",
-                            "`{` without a keyword before it".into(),
-                            None,
-                        ));
-                        // Treat as an anonymous block so the matching `}` balances.
-                        self.open.push(Node::new("", loc, false));
-                        self.levels.push(Vec::new());
-                    }
-                }
-            }
-            "}" => {
-                if self.open.is_empty() {
-                    diags.push(sm.diag(
-                        Severity::Error,
-                        DiagKind::Syntax,
-                        loc,
-                        "}",
-                        "extra `}` with no open block".into(),
-                        None,
-                    ));
-                } else {
-                    self.close();
-                }
-            }
+            "{" => self.open_brace(loc, sm, diags),
+            "}" => self.close_brace(loc, sm, diags),
             _ => {
-                if let Some(level) = self.levels.last_mut() {
-                    // Verbatim text is a slice of its file: share the file's buffer.
-                    let shared = if verbatim {
-                        sm.line_text_at(loc)
-                            .and_then(|(buf, at)| NodeText::shared(buf, at, text))
-                    } else {
-                        None
-                    };
-                    let node_text = shared.unwrap_or_else(|| NodeText::owned(text));
-                    level.push(Node::with_text(node_text, loc, verbatim));
-                }
+                self.lines += 1;
+                // Verbatim text is a slice of its file: share the file's buffer.
+                let shared = if verbatim {
+                    sm.line_text_at(loc)
+                        .and_then(|(buf, at)| NodeText::shared(buf, at, text))
+                } else {
+                    None
+                };
+                let node_text = shared.unwrap_or_else(|| NodeText::owned(text));
+                self.nodes.push(Node::with_text(node_text, loc, verbatim));
             }
         }
     }
 
-    fn close(&mut self) {
-        if let (Some(children), Some(mut parent)) = (self.levels.pop(), self.open.pop()) {
-            if self.levels.is_empty() {
-                self.levels.push(Vec::new());
+    /// Adds the logical line `buf[start..end]` (verbatim, trimmed, no braces, no quotes),
+    /// whose keyword ends at byte `kw_end` of it.
+    pub(crate) fn shared_line(
+        &mut self,
+        buf: &Arc<str>,
+        start: u32,
+        end: u32,
+        kw_end: u32,
+        loc: Loc,
+    ) {
+        self.lines += 1;
+        self.nodes.push(Node {
+            text: NodeText::Shared {
+                buf: Arc::clone(buf),
+                start,
+                end,
+            },
+            loc,
+            verbatim: true,
+            children: None,
+            kw: (0, kw_end),
+        });
+    }
+
+    /// A `{` logical line: the last node of the current level opens a block.
+    pub(crate) fn open_brace(&mut self, loc: Loc, sm: &SourceMap, diags: &mut Vec<Diagnostic>) {
+        self.lines += 1;
+        let parent = if self.nodes.len() > self.level_start()
+            && self.nodes.last().is_some_and(|n| n.children.is_none())
+        {
+            self.nodes.pop()
+        } else {
+            None
+        };
+        let parent = match parent {
+            Some(p) => p,
+            None => {
+                diags.push(sm.diag(
+                    Severity::Error,
+                    DiagKind::Syntax,
+                    loc,
+                    "{",
+                    "`{` without a keyword before it".into(),
+                    None,
+                ));
+                // Treat as an anonymous block so the matching `}` balances.
+                Node::new("", loc, false)
             }
+        };
+        self.frames.push((parent, self.nodes.len()));
+    }
+
+    /// A `}` logical line.
+    pub(crate) fn close_brace(&mut self, loc: Loc, sm: &SourceMap, diags: &mut Vec<Diagnostic>) {
+        self.lines += 1;
+        if self.frames.is_empty() {
+            diags.push(sm.diag(
+                Severity::Error,
+                DiagKind::Syntax,
+                loc,
+                "}",
+                "extra `}` with no open block".into(),
+                None,
+            ));
+        } else {
+            self.close();
+        }
+    }
+
+    fn close(&mut self) {
+        if let Some((mut parent, start)) = self.frames.pop() {
+            let children = self.nodes.split_off(start.min(self.nodes.len()));
             if parent.text.is_empty() {
                 // Anonymous block (error already reported): drop it.
                 return;
             }
             parent.children = Some(children);
-            if let Some(level) = self.levels.last_mut() {
-                level.push(parent);
-            }
+            self.nodes.push(parent);
         }
     }
 
     /// Closes open blocks (reporting them) and returns the top-level nodes.
     pub(crate) fn finish(mut self, sm: &SourceMap, diags: &mut Vec<Diagnostic>) -> Vec<Node> {
-        if !self.open.is_empty() {
-            let n = self.open.len();
-            if let Some(first) = self.open.first() {
+        if !self.frames.is_empty() {
+            let n = self.frames.len();
+            if let Some((first, _)) = self.frames.first() {
                 diags.push(sm.diag(
                     Severity::Error,
                     DiagKind::Syntax,
@@ -402,11 +431,11 @@ impl TreeBuilder {
                     None,
                 ));
             }
-            while !self.open.is_empty() {
+            while !self.frames.is_empty() {
                 self.close();
             }
         }
-        self.levels.pop().unwrap_or_default()
+        self.nodes
     }
 }
 

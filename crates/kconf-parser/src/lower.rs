@@ -21,6 +21,9 @@ struct Inherit {
     virtualhost: Option<String>,
 }
 
+/// Up to this many real servers in a virtual server, duplicates are found by a linear search.
+const SMALL_RS: usize = 32;
+
 pub(crate) struct Lower<'a> {
     sm: &'a SourceMap,
     diags: &'a mut Vec<Diagnostic>,
@@ -154,6 +157,40 @@ pub fn split_command(cmd: &str) -> Vec<String> {
 }
 
 /// `ADDR[/len]`.
+/// A dotted-quad IPv4 address in its plain form (four decimal octets of one to three digits,
+/// no leading zero, at most 255): the addresses `IpAddr::from_str` accepts as IPv4, read
+/// without its general parser. `None` for anything else (which then goes to `from_str`).
+fn plain_ipv4(s: &str) -> Option<std::net::Ipv4Addr> {
+    let b = s.as_bytes();
+    if b.len() < 7 || b.len() > 15 {
+        return None;
+    }
+    let mut octets = [0u8; 4];
+    let mut k = 0;
+    let mut i = 0;
+    loop {
+        let start = i;
+        let mut v: u32 = 0;
+        while i < b.len() && b[i].is_ascii_digit() && i - start < 3 {
+            v = v * 10 + u32::from(b[i] - b'0');
+            i += 1;
+        }
+        let digits = i - start;
+        if digits == 0 || (digits > 1 && b[start] == b'0') {
+            return None;
+        }
+        octets[k] = u8::try_from(v).ok()?;
+        k += 1;
+        if k == 4 {
+            return (i == b.len()).then_some(std::net::Ipv4Addr::from(octets));
+        }
+        if b.get(i) != Some(&b'.') {
+            return None;
+        }
+        i += 1;
+    }
+}
+
 fn parse_addr_prefix(s: &str) -> Option<(IpAddr, u8)> {
     let (a, len) = match s.split_once('/') {
         Some((a, l)) => (a, Some(l)),
@@ -393,6 +430,9 @@ impl<'a> Lower<'a> {
     }
 
     fn ip_word(&mut self, n: &Node, w: Word<'_>) -> Option<IpAddr> {
+        if let Some(a) = plain_ipv4(w.s) {
+            return Some(IpAddr::V4(a));
+        }
         match w.s.parse() {
             Ok(a) => Some(a),
             Err(_) => {
@@ -1924,8 +1964,9 @@ impl<'a> Lower<'a> {
         Some((m, Some(t)))
     }
 
-    fn inherit_kw(&mut self, c: &Node, inh: &mut Inherit) -> bool {
-        match c.keyword() {
+    /// Handles `c` (whose keyword is `k`) if it is an inherited timing keyword.
+    fn inherit_kw(&mut self, c: &Node, k: &str, inh: &mut Inherit) -> bool {
+        match k {
             "connect_timeout" => {
                 inh.connect_timeout = self
                     .timer(c, 1, u64::from(u32::MAX))
@@ -2009,11 +2050,13 @@ impl<'a> Lower<'a> {
                 return None;
             }
         };
-        let vs_desc = n
-            .text
-            .trim_start_matches("virtual_server")
-            .trim()
-            .to_owned();
+        // Only diagnostics use it.
+        let vs_desc = || {
+            n.text
+                .trim_start_matches("virtual_server")
+                .trim()
+                .to_owned()
+        };
         let mut v = VirtualServer {
             target,
             ip_family: None,
@@ -2050,11 +2093,17 @@ impl<'a> Lower<'a> {
         let (mut sched, mut method, mut proto, mut persist_bare) = (false, false, None, false);
         let mut inh = Inherit::default();
         let children = self.children(n);
-        for c in children.iter().filter(|c| c.keyword() != "real_server") {
-            if self.inherit_kw(c, &mut inh) {
+        let mut n_real = 0;
+        for c in children {
+            let k = c.keyword();
+            if k == "real_server" {
+                n_real += 1;
                 continue;
             }
-            match c.keyword() {
+            if self.inherit_kw(c, k, &mut inh) {
+                continue;
+            }
+            match k {
                 "lvs_sched" | "lb_algo" => {
                     if let Some(w) = self.arg1(c) {
                         match Scheduler::ALL.iter().find(|s| s.as_str() == w.s) {
@@ -2193,7 +2242,10 @@ impl<'a> Lower<'a> {
                     DiagKind::DefaultApplied,
                     n,
                     None,
-                    format!("virtual server {vs_desc}: no protocol set - defaulting to UDP"),
+                    format!(
+                        "virtual server {}: no protocol set - defaulting to UDP",
+                        vs_desc()
+                    ),
                     Some("add `protocol TCP` if this is a TCP service".into()),
                 );
             }
@@ -2204,7 +2256,10 @@ impl<'a> Lower<'a> {
                 DiagKind::DefaultApplied,
                 n,
                 None,
-                format!("virtual server {vs_desc}: no scheduler set, setting default 'wlc'"),
+                format!(
+                    "virtual server {}: no scheduler set, setting default 'wlc'",
+                    vs_desc()
+                ),
             );
         }
         if !method {
@@ -2212,7 +2267,10 @@ impl<'a> Lower<'a> {
                 DiagKind::DefaultApplied,
                 n,
                 None,
-                format!("virtual server {vs_desc}: no forwarding method set, setting default NAT"),
+                format!(
+                    "virtual server {}: no forwarding method set, setting default NAT",
+                    vs_desc()
+                ),
             );
         }
         if v.persistence_timeout.is_none() && (persist_bare || v.persistence_granularity.is_some())
@@ -2223,10 +2281,24 @@ impl<'a> Lower<'a> {
             VsTarget::Address { port, .. } => port,
             _ => None,
         };
-        let mut seen: std::collections::HashSet<_, FxBuild> = std::collections::HashSet::default();
+        // Duplicates: a short list is searched, a long one hashed (both hold the real servers
+        // kept so far).
+        let mut seen: std::collections::HashSet<_, FxBuild> = if n_real > SMALL_RS {
+            std::collections::HashSet::with_capacity_and_hasher(n_real, FxBuild::default())
+        } else {
+            std::collections::HashSet::default()
+        };
+        v.real_servers.reserve_exact(n_real);
         for c in children.iter().filter(|c| c.keyword() == "real_server") {
             if let Some(rs) = self.real_server(c, &v, &inh, vs_port, is_fwmark) {
-                if !seen.insert((rs.address, rs.port)) {
+                let dup = if n_real > SMALL_RS {
+                    !seen.insert((rs.address, rs.port))
+                } else {
+                    v.real_servers
+                        .iter()
+                        .any(|r| r.address == rs.address && r.port == rs.port)
+                };
+                if dup {
                     self.warn(
                         DiagKind::Semantic,
                         c,
@@ -2243,7 +2315,10 @@ impl<'a> Lower<'a> {
                 DiagKind::Semantic,
                 n,
                 None,
-                format!("virtual server {vs_desc} has no real servers - ignoring"),
+                format!(
+                    "virtual server {} has no real servers - ignoring",
+                    vs_desc()
+                ),
             );
             return None;
         }
@@ -2259,9 +2334,8 @@ impl<'a> Lower<'a> {
         fwmark: bool,
     ) -> Option<RealServer> {
         // Only the address and port are looked at: no vector for the words.
-        let (words, count) = n.first_args::<2>();
-        let a = &words[..count];
-        let Some(addr) = a.first().and_then(|w| self.ip_word(n, *w)) else {
+        let (addr_w, port_w) = n.first_two_args();
+        let Some(addr) = addr_w.and_then(|w| self.ip_word(n, w)) else {
             self.d(
                 Severity::Error,
                 DiagKind::InvalidValue,
@@ -2272,9 +2346,9 @@ impl<'a> Lower<'a> {
             );
             return None;
         };
-        let mut port = match a.get(1) {
+        let mut port = match port_w {
             Some(p) => self
-                .int_word(n, *p, 0, 65535)
+                .int_word(n, p, 0, 65535)
                 .and_then(|v| u16::try_from(v).ok()),
             None => None,
         };
@@ -2294,11 +2368,17 @@ impl<'a> Lower<'a> {
         };
         let mut inh = vs_inh.clone();
         let children = n.children.as_deref().unwrap_or(&[]);
-        for c in children.iter().filter(|c| !kw::is_checker(c.keyword())) {
-            if self.inherit_kw(c, &mut inh) {
+        let mut n_checkers = 0;
+        for c in children {
+            let k = c.keyword();
+            if kw::is_checker(k) {
+                n_checkers += 1;
                 continue;
             }
-            match c.keyword() {
+            if self.inherit_kw(c, k, &mut inh) {
+                continue;
+            }
+            match k {
                 "weight" => {
                     rs.weight = self
                         .u32v(c, 0, i32::MAX.cast_unsigned())
@@ -2332,12 +2412,16 @@ impl<'a> Lower<'a> {
             self.warn(
                 DiagKind::Semantic,
                 n,
-                a.get(1).copied(),
+                port_w,
                 "real server port differs from the virtual server port, which is only possible with NAT; using the virtual server port".into(),
             );
             port = vs_port;
         }
         rs.port = port;
+        if n_checkers == 0 {
+            return Some(rs);
+        }
+        rs.checkers.reserve_exact(n_checkers);
         for c in children.iter().filter(|c| kw::is_checker(c.keyword())) {
             if let Some(ch) = self.checker(c, &inh) {
                 rs.checkers.push(ch);
@@ -2463,7 +2547,7 @@ impl<'a> Lower<'a> {
                     "retry" | "delay_before_retry" | "warmup" | "delay_loop" | "alpha"
                 )
             {
-                self.inherit_kw(c, &mut local);
+                self.inherit_kw(c, c.keyword(), &mut local);
                 continue;
             }
             if common_timing && ck == "log_all_failures" {
@@ -2813,6 +2897,49 @@ fn parse_vsg_range(s: &str) -> Option<(IpAddr, IpAddr)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_ipv4_agrees_with_from_str() {
+        for s in [
+            "0.0.0.0",
+            "1.2.3.4",
+            "255.255.255.255",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1.2.3.04",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1.2.3.4 ",
+            " 1.2.3.4",
+            "1..3.4",
+            "1.2.3.",
+            ".1.2.3",
+            "1234.1.1.1",
+            "1.2.3.4x",
+            "+1.2.3.4",
+            "1.2.3.255",
+            "1.2.3.256",
+            "198.51.100.1",
+            "192.0.2.250",
+            "::1",
+            "::ffff:1.2.3.4",
+            "0.0.0.00",
+            "10.0.0.1/24",
+            "٣.1.1.1",
+        ] {
+            let std = s.parse::<std::net::Ipv4Addr>().ok();
+            let ours = plain_ipv4(s);
+            assert!(ours.is_none() || ours == std, "{s}: {ours:?} vs {std:?}");
+        }
+        // Every 1-3 digit octet value, with and without leading zeros.
+        for o in 0..1000u32 {
+            for t in [format!("{o}"), format!("{o:02}"), format!("{o:03}")] {
+                let s = format!("10.{t}.0.1");
+                let std = s.parse::<std::net::Ipv4Addr>().ok();
+                assert_eq!(plain_ipv4(&s), std, "{s}");
+            }
+        }
+    }
 
     #[test]
     fn timers() {

@@ -7,7 +7,7 @@ use crate::Options;
 use crate::diag::{DiagKind, Diagnostic, Loc, Severity, SourceMap};
 use crate::fs::{FileSystem, normalize};
 use crate::hash::FxBuild;
-use crate::tree::{TreeBuilder, WORD_SEP, bytes_below, has_byte, word_at};
+use crate::tree::{TreeBuilder, has_byte, word_at};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -185,6 +185,34 @@ fn decomment(raw: &str) -> (Cow<'_, str>, usize, bool, Option<usize>) {
     }
     (out, start, verbatim, unterminated)
 }
+
+/// Byte classes of [`Pre::plain_line`]: ordinary, whitespace (as `trim`/word splitting see
+/// it), a brace, or anything that needs the full preprocessor (quote, comment, escape, `$`,
+/// NUL, non-ASCII).
+const PLAIN: u8 = 0;
+/// Eight spaces, as a little-endian word.
+const SPACES8: u64 = u64::from_le_bytes(*b"        ");
+const WS: u8 = 1;
+const BRACE: u8 = 2;
+const SPECIAL: u8 = 3;
+static PLAIN_CLASS: [u8; 256] = {
+    let mut t = [PLAIN; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        t[i] = if c >= 0x80 || matches!(c, 0 | b'"' | b'#' | b'!' | b'\\' | b'$') {
+            SPECIAL
+        } else if matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+            WS
+        } else if matches!(c, b'{' | b'}') {
+            BRACE
+        } else {
+            PLAIN
+        };
+        i += 1;
+    }
+    t
+};
 
 /// [`decomment`] for expanded text (no diagnostics, no offsets).
 fn decomment_str(s: String) -> String {
@@ -601,136 +629,127 @@ impl<'a> Pre<'a> {
         self.dirs.pop();
     }
 
-    /// The fast path for the common line: no quote, comment, escape, `$`, and not starting
-    /// with `@`, `~` or `include` (and not in a multiline definition, checked by the caller).
-    /// Such a line needs only trimming and brace splitting, and every piece is a range of the
-    /// file's buffer `buf` (the line starts at byte `base` of it). Returns false, having done
+    /// The fast path for the common line: ASCII without a quote, comment, escape, `$` or NUL,
+    /// not starting with `@`, `~` or `include` (and not in a multiline definition, checked by
+    /// the caller). Such a line needs only trimming and brace splitting, and every piece is a
+    /// range of the file's buffer `buf` (the line starts at byte `base` of it). One pass over
+    /// the bytes finds the pieces, their keywords and the braces. Returns false, having done
     /// nothing, when the line needs the full preprocessor ([`Pre::physical`]); the result is
     /// the same either way (`fast_path_matches_full_preprocessor` checks it).
     fn plain_line(&mut self, raw: &str, loc: Loc, buf: &Arc<str>, base: usize) -> bool {
+        /// No piece open.
+        const NONE: usize = usize::MAX;
         let b = raw.as_bytes();
-        // Brace positions; a line with more braces than this takes the full path.
-        let mut braces = [0u32; 8];
-        let mut nb = 0;
-        let mut i = 0;
-        while i < b.len() {
-            if let Some(w) = word_at(b, i)
-                && (has_byte(w, b'"')
-                    | has_byte(w, b'#')
-                    | has_byte(w, b'!')
-                    | has_byte(w, b'\\')
-                    | has_byte(w, b'$')
-                    | has_byte(w, b'{')
-                    | has_byte(w, b'}'))
-                    == 0
-            {
-                i += 8;
-                continue;
-            }
-            match b[i] {
-                b'"' | b'#' | b'!' | b'\\' | b'$' => return false,
-                b'{' | b'}' => {
-                    if nb == braces.len() {
+        // Pieces and braces in order: (start, end, keyword end); a brace has start == keyword
+        // end == end - 1 and is told apart by its byte. More than this takes the full path.
+        // Offsets fit in u16: lines are at most MAXBUF bytes (checked by the caller).
+        let mut ev = [(0u16, 0u16, 0u16); 12];
+        let mut n = 0;
+        let (mut ps, mut kw, mut last) = (NONE, NONE, 0);
+        // Indentation: eight, then four spaces at a time.
+        let mut skip = 0;
+        while let Some(w) = word_at(b, skip)
+            && w == SPACES8
+        {
+            skip += 8;
+        }
+        if b.get(skip..skip + 4) == Some(b"    ") {
+            skip += 4;
+        }
+        for (j, &c) in b.iter().enumerate().skip(skip) {
+            match PLAIN_CLASS[usize::from(c)] {
+                PLAIN => {
+                    if ps == NONE {
+                        ps = j;
+                        kw = NONE;
+                    }
+                    last = j + 1;
+                }
+                WS => {
+                    if ps != NONE && kw == NONE {
+                        kw = j;
+                    }
+                }
+                BRACE => {
+                    if n + 2 > ev.len() {
                         return false;
                     }
-                    braces[nb] = u32::try_from(i).unwrap_or(u32::MAX);
-                    nb += 1;
+                    if ps != NONE {
+                        ev[n] = (ps as u16, last as u16, kw.min(last) as u16);
+                        n += 1;
+                        ps = NONE;
+                    }
+                    ev[n] = (j as u16, j as u16 + 1, j as u16);
+                    n += 1;
                 }
-                _ => {}
+                _ => return false,
             }
-            i += 1;
         }
-        let t = trim_start_ws(raw);
-        let start = raw.len() - t.len();
-        let t = trim_end_ws(t);
-        if t.is_empty() {
+        if ps != NONE {
+            if n == ev.len() {
+                return false;
+            }
+            ev[n] = (ps as u16, last as u16, kw.min(last) as u16);
+            n += 1;
+        }
+        let Some(&(first, _, _)) = ev[..n].first() else {
+            // Blank line.
             return true;
-        }
-        if matches!(t.as_bytes()[0], b'@' | b'~') || t.starts_with("include") {
+        };
+        let first = usize::from(first);
+        if matches!(b[first], b'@' | b'~') || raw[first..].starts_with("include") {
             return false;
         }
-        let (Ok(base32), Ok(len32)) = (u32::try_from(base), u32::try_from(raw.len())) else {
+        let Some(base32) = u32::try_from(base)
+            .ok()
+            .filter(|b| b.checked_add(MAXBUF as u32).is_some())
+        else {
             return false;
         };
-        if base32.checked_add(len32).is_none() {
-            return false;
-        }
         if !self.spend(loc) {
             return true;
         }
-        let end = start + t.len();
-        let mut from = start;
-        for &at in &braces[..nb] {
-            let at = at as usize;
-            self.plain_piece(raw, from, at, loc, buf, base32);
-            if let Some(r) = &mut self.record {
-                r.push((
-                    raw[at..=at].to_owned(),
-                    Loc {
-                        col: at as u32,
-                        ..loc
-                    },
-                ));
-            }
+        for &(start, end, kw_end) in &ev[..n] {
+            let (start, end, kw_end) = (usize::from(start), usize::from(end), usize::from(kw_end));
             let l = Loc {
-                col: at as u32,
+                col: start as u32,
                 ..loc
             };
-            if b[at] == b'{' {
-                self.tree.open_brace(l, &self.sm, &mut self.diags);
-            } else {
-                self.tree.close_brace(l, &self.sm, &mut self.diags);
+            match b[start] {
+                c @ (b'{' | b'}') if end == start + 1 => {
+                    if let Some(r) = &mut self.record {
+                        r.push((raw[start..end].to_owned(), l));
+                    }
+                    if c == b'{' {
+                        self.tree.open_brace(l, &self.sm, &mut self.diags);
+                    } else {
+                        self.tree.close_brace(l, &self.sm, &mut self.diags);
+                    }
+                }
+                c => {
+                    let t = &raw[start..end];
+                    if c == b'i' && t.starts_with("include_check") {
+                        self.include_check(t);
+                    } else if c == b'r'
+                        && let Some(seed) = t.strip_prefix("random_seed")
+                        && let Some(v) = parse_c_long(seed)
+                    {
+                        self.rng = v.cast_unsigned();
+                    }
+                    if let Some(r) = &mut self.record {
+                        r.push((t.to_owned(), l));
+                    }
+                    self.tree.shared_line(
+                        buf,
+                        base32 + start as u32,
+                        base32 + end as u32,
+                        (kw_end - start) as u32,
+                        l,
+                    );
+                }
             }
-            from = at + 1;
         }
-        self.plain_piece(raw, from, end, loc, buf, base32);
         true
-    }
-
-    /// [`Pre::piece`] for [`Pre::plain_line`]: `raw[from..to]` trimmed, as a range of `buf`.
-    fn plain_piece(
-        &mut self,
-        raw: &str,
-        from: usize,
-        to: usize,
-        loc: Loc,
-        buf: &Arc<str>,
-        base: u32,
-    ) {
-        let piece = &raw[from..to];
-        let t = trim_start_ws(piece);
-        let off = from + (piece.len() - t.len());
-        let t = trim_end_ws(t);
-        if t.is_empty() {
-            return;
-        }
-        let loc = Loc {
-            col: off as u32,
-            ..loc
-        };
-        if t.starts_with("include_check") {
-            self.include_check(t);
-        } else if let Some(seed) = t.strip_prefix("random_seed")
-            && let Some(v) = parse_c_long(seed)
-        {
-            self.rng = v.cast_unsigned();
-        }
-        if let Some(r) = &mut self.record {
-            r.push((t.to_owned(), loc));
-        }
-        let tb = t.as_bytes();
-        let mut k = 0;
-        while let Some(w) = word_at(tb, k)
-            && bytes_below(w, 0x21) == 0
-        {
-            k += 8;
-        }
-        while k < tb.len() && !WORD_SEP[usize::from(tb[k])] {
-            k += 1;
-        }
-        let start = base + off as u32;
-        self.tree
-            .shared_line(buf, start, start + t.len() as u32, k as u32, loc);
     }
 
     fn physical(&mut self, raw: &str, loc: Loc) {

@@ -120,7 +120,7 @@ pub(crate) fn has_byte(v: u64, c: u8) -> u64 {
 }
 
 /// Word separators: ASCII whitespace (`u8::is_ascii_whitespace`) and vertical tab.
-pub(crate) static WORD_SEP: [bool; 256] = {
+static WORD_SEP: [bool; 256] = {
     let mut t = [false; 256];
     let mut i = 0;
     while i < 256 {
@@ -219,9 +219,15 @@ impl Node {
 
     /// The first word.
     pub(crate) fn keyword(&self) -> &str {
-        self.text
-            .get(self.kw.0 as usize..self.kw.1 as usize)
-            .unwrap_or("")
+        let (a, b) = (self.kw.0 as usize, self.kw.1 as usize);
+        match &self.text {
+            NodeText::Owned(s) => s.get(a..b),
+            NodeText::Shared { buf, start, .. } => {
+                let start = *start as usize;
+                buf.get(start + a..start + b)
+            }
+        }
+        .unwrap_or("")
     }
 
     /// Where the arguments start (after the keyword and its closing quote, if any).
@@ -244,21 +250,17 @@ impl Node {
         .next()
     }
 
-    /// Up to `N` words after the keyword and how many there are, without allocating
-    /// (`&words[..count]` is a prefix of [`Node::args`]).
-    pub(crate) fn first_args<const N: usize>(&self) -> ([Word<'_>; N], usize) {
-        let mut out = [Word { s: "", off: 0 }; N];
-        let mut count = 0;
-        let words = Words {
+    /// The first two words after the keyword, without allocating (a prefix of
+    /// [`Node::args`]).
+    pub(crate) fn first_two_args(&self) -> (Option<Word<'_>>, Option<Word<'_>>) {
+        let mut words = Words {
             text: &self.text,
             i: self.args_start(),
             single_quotes: false,
         };
-        for (slot, w) in out.iter_mut().zip(words) {
-            *slot = w;
-            count += 1;
-        }
-        (out, count)
+        let first = words.next();
+        let second = if first.is_some() { words.next() } else { None };
+        (first, second)
     }
 
     /// The words after the keyword (offsets relative to the whole text).

@@ -25,6 +25,8 @@ struct Inherit {
 const SMALL_RS: usize = 32;
 
 pub(crate) struct Lower<'a> {
+    /// The tree's arena (blocks are ranges of it).
+    tree: &'a [Node],
     sm: &'a SourceMap,
     diags: &'a mut Vec<Diagnostic>,
 }
@@ -206,8 +208,9 @@ fn parse_addr_prefix(s: &str) -> Option<(IpAddr, u8)> {
 }
 
 impl<'a> Lower<'a> {
-    pub(crate) fn new(sm: &'a SourceMap, diags: &'a mut Vec<Diagnostic>) -> Self {
-        Lower { sm, diags }
+    /// An interpreter of nodes of the arena `tree`.
+    pub(crate) fn new(tree: &'a [Node], sm: &'a SourceMap, diags: &'a mut Vec<Diagnostic>) -> Self {
+        Lower { tree, sm, diags }
     }
 
     fn d(
@@ -267,14 +270,13 @@ impl<'a> Lower<'a> {
         );
     }
 
-    fn raw(n: &Node) -> RawItem {
+    fn raw(tree: &[Node], n: &Node) -> RawItem {
         RawItem {
             keyword: n.keyword().to_owned(),
             args: args(n).iter().map(|w| w.s.to_owned()).collect(),
             block: n
-                .children
-                .as_ref()
-                .map(|c| c.iter().map(Self::raw).collect()),
+                .children_in(tree)
+                .map(|c| c.iter().map(|c| Self::raw(tree, c)).collect()),
         }
     }
 
@@ -290,7 +292,7 @@ impl<'a> Lower<'a> {
             ),
             None,
         );
-        out.push(Self::raw(n));
+        out.push(Self::raw(self.tree, n));
     }
 
     fn deprecated(&mut self, n: &Node, new: &str) {
@@ -499,8 +501,9 @@ impl<'a> Lower<'a> {
         })
     }
 
-    fn children<'n>(&mut self, n: &'n Node) -> &'n [Node] {
-        match &n.children {
+    /// The block of `n` (empty without one, with a warning).
+    fn children(&mut self, n: &Node) -> &'a [Node] {
+        match n.children_in(self.tree) {
             Some(c) => c,
             None => {
                 self.warn(
@@ -514,8 +517,13 @@ impl<'a> Lower<'a> {
         }
     }
 
+    /// The block of `n`, empty without one.
+    fn block(&self, n: &Node) -> &'a [Node] {
+        n.children_in(self.tree).unwrap_or(&[])
+    }
+
     fn no_block(&mut self, n: &Node) {
-        if n.children.is_some() {
+        if n.has_block() {
             self.warn(
                 DiagKind::Syntax,
                 n,
@@ -628,10 +636,11 @@ impl<'a> Lower<'a> {
                 });
                 if let Some(n) = node {
                     for m in missing {
-                        let block = n.children.as_deref().unwrap_or(&[]);
+                        let tree = self.tree;
+                        let block = self.block(n);
                         let at = block
                             .iter()
-                            .flat_map(|b| b.children.as_deref().unwrap_or(&[]))
+                            .flat_map(|b| b.children_in(tree).unwrap_or(&[]))
                             .find(|x| x.keyword() == m);
                         let target = at.unwrap_or(n);
                         self.d(
@@ -890,7 +899,9 @@ impl<'a> Lower<'a> {
                 }
                 "vmac_prefix" | "vmac_addr_prefix" => g.vmac_prefix = self.string(n),
                 "include_check" => {}
-                k if kw::GLOBAL_RAW_ACTED_ON.contains(&k) => g.unsupported.push(Self::raw(n)),
+                k if kw::GLOBAL_RAW_ACTED_ON.contains(&k) => {
+                    g.unsupported.push(Self::raw(self.tree, n))
+                }
                 k if kw::GLOBAL_UNSUPPORTED.contains(&k) => self.unsupported(n, &mut g.unsupported),
                 _ => self.unknown(n, "global_defs", &[kw::GLOBAL, kw::GLOBAL_UNSUPPORTED]),
             }
@@ -2367,7 +2378,7 @@ impl<'a> Lower<'a> {
             unsupported: Vec::new(),
         };
         let mut inh = vs_inh.clone();
-        let children = n.children.as_deref().unwrap_or(&[]);
+        let children = self.block(n);
         let mut n_checkers = 0;
         for c in children {
             let k = c.keyword();

@@ -1419,9 +1419,10 @@ mod tests {
         let lines = pre.tree.lines;
         let tree = std::mem::take(&mut pre.tree);
         let mut diags = std::mem::take(&mut pre.diags);
-        let nodes = tree.finish(&pre.sm, &mut diags);
+        // The arena in order and the top level: equal arenas are equal trees.
+        let tree = tree.finish(&pre.sm, &mut diags);
         format!(
-            "{:?}\n{diags:?}\n{nodes:?}\n{lines} {} {:?} {} {}",
+            "{:?}\n{diags:?}\n{tree:?}\n{lines} {} {:?} {} {}",
             pre.record, pre.rng, pre.include_default, pre.budget, pre.aborted
         )
     }

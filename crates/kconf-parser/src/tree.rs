@@ -68,8 +68,9 @@ pub(crate) struct Node {
     pub(crate) loc: Loc,
     /// The text is a verbatim slice of the physical line at `loc` (so word columns are exact).
     pub(crate) verbatim: bool,
-    /// The `{ … }` block that followed, if any.
-    pub(crate) children: Option<Vec<Node>>,
+    /// The `{ … }` block that followed, if any: `len` nodes from `start` in the tree's arena
+    /// ([`Tree::nodes`]).
+    block: Option<(u32, u32)>,
     /// Byte range of the keyword (first word, quotes removed) in `text`.
     kw: (u32, u32),
 }
@@ -212,9 +213,22 @@ impl Node {
             text: node_text,
             loc,
             verbatim,
-            children: None,
+            block: None,
             kw,
         }
+    }
+
+    /// Whether a `{ … }` block followed.
+    pub(crate) fn has_block(&self) -> bool {
+        self.block.is_some()
+    }
+
+    /// The nodes of the block that followed (empty without one), from the arena `nodes` the
+    /// node belongs to.
+    pub(crate) fn children_in<'t>(&self, nodes: &'t [Node]) -> Option<&'t [Node]> {
+        let (start, len) = self.block?;
+        let start = start as usize;
+        nodes.get(start..start + len as usize)
     }
 
     /// The first word.
@@ -286,15 +300,35 @@ impl Node {
     }
 }
 
+/// A finished tree: every node in one arena, blocks as ranges of it.
+#[derive(Debug, Default)]
+pub(crate) struct Tree {
+    /// All nodes; a block's nodes are contiguous.
+    pub(crate) nodes: Vec<Node>,
+    /// The top-level nodes: `len` from `start`.
+    top: (usize, usize),
+}
+
+impl Tree {
+    /// The top-level nodes.
+    pub(crate) fn top(&self) -> &[Node] {
+        self.nodes
+            .get(self.top.0..self.top.0 + self.top.1)
+            .unwrap_or(&[])
+    }
+}
+
 /// Builds the tree from logical lines, reporting brace problems.
 ///
 /// The nodes of every open level live on one stack (`nodes`); a level starts at the index its
-/// frame records, and closing a block moves its nodes into one vector of exactly their number
-/// (no vector per level growing one push at a time).
+/// frame records, and closing a block moves its nodes to the end of one arena for the whole
+/// tree (no vector per block).
 #[derive(Debug, Default)]
 pub(crate) struct TreeBuilder {
     /// The nodes of all open levels, outermost first.
     nodes: Vec<Node>,
+    /// Closed blocks' nodes.
+    arena: Vec<Node>,
     /// Open blocks: the node that opened it and where its children start in `nodes`.
     frames: Vec<(Node, usize)>,
     pub(crate) lines: u64,
@@ -357,7 +391,7 @@ impl TreeBuilder {
             },
             loc,
             verbatim: true,
-            children: None,
+            block: None,
             kw: (0, kw_end),
         });
     }
@@ -366,7 +400,7 @@ impl TreeBuilder {
     pub(crate) fn open_brace(&mut self, loc: Loc, sm: &SourceMap, diags: &mut Vec<Diagnostic>) {
         self.lines += 1;
         let parent = if self.nodes.len() > self.level_start()
-            && self.nodes.last().is_some_and(|n| n.children.is_none())
+            && self.nodes.last().is_some_and(|n| n.block.is_none())
         {
             self.nodes.pop()
         } else {
@@ -409,18 +443,25 @@ impl TreeBuilder {
 
     fn close(&mut self) {
         if let Some((mut parent, start)) = self.frames.pop() {
-            let children = self.nodes.split_off(start.min(self.nodes.len()));
+            let start = start.min(self.nodes.len());
             if parent.text.is_empty() {
                 // Anonymous block (error already reported): drop it.
+                self.nodes.truncate(start);
                 return;
             }
-            parent.children = Some(children);
+            let at = self.arena.len();
+            let len = self.nodes.len() - start;
+            self.arena.extend(self.nodes.drain(start..));
+            parent.block = Some((
+                u32::try_from(at).unwrap_or(u32::MAX),
+                u32::try_from(len).unwrap_or(0),
+            ));
             self.nodes.push(parent);
         }
     }
 
-    /// Closes open blocks (reporting them) and returns the top-level nodes.
-    pub(crate) fn finish(mut self, sm: &SourceMap, diags: &mut Vec<Diagnostic>) -> Vec<Node> {
+    /// Closes open blocks (reporting them) and returns the tree.
+    pub(crate) fn finish(mut self, sm: &SourceMap, diags: &mut Vec<Diagnostic>) -> Tree {
         if !self.frames.is_empty() {
             let n = self.frames.len();
             if let Some((first, _)) = self.frames.first() {
@@ -437,7 +478,12 @@ impl TreeBuilder {
                 self.close();
             }
         }
-        self.nodes
+        let top = (self.arena.len(), self.nodes.len());
+        self.arena.append(&mut self.nodes);
+        Tree {
+            nodes: self.arena,
+            top,
+        }
     }
 }
 

@@ -150,8 +150,12 @@ pub(crate) struct Loc {
 impl SourceMap {
     /// Adds a file and returns its index.
     pub(crate) fn add(&mut self, path: Arc<str>, text: Arc<str>) -> u32 {
-        let mut line_starts = vec![0];
+        // Room for lines of 16 bytes on average (configs are indented short lines), returned
+        // when the lines are longer.
+        let mut line_starts = Vec::with_capacity(text.len() / 16 + 1);
+        line_starts.push(0);
         newlines(text.as_bytes(), &mut line_starts);
+        line_starts.shrink_to_fit();
         self.files.push(SourceFile {
             path,
             text,
@@ -160,27 +164,12 @@ impl SourceMap {
         u32::try_from(self.files.len() - 1).unwrap_or(u32::MAX)
     }
 
-    /// Number of lines of file `file` as `str::split('\n')` counts them (a trailing newline
-    /// ends with an empty line).
-    pub(crate) fn line_count(&self, file: u32) -> usize {
+    /// Byte offsets where the lines of file `file` start, one per line as
+    /// `str::split('\n')` counts them (a trailing newline ends with an empty line).
+    pub(crate) fn line_starts(&self, file: u32) -> &[usize] {
         self.files
             .get(file as usize)
-            .map_or(0, |f| f.line_starts.len())
-    }
-
-    /// Byte range of 0-based line `i` of file `file`, without its `\n`.
-    pub(crate) fn line_range(&self, file: u32, i: usize) -> (usize, usize) {
-        match self.files.get(file as usize) {
-            Some(f) => {
-                let start = f.line_starts.get(i).copied().unwrap_or(f.text.len());
-                let end = f
-                    .line_starts
-                    .get(i + 1)
-                    .map_or(f.text.len(), |next| next - 1);
-                (start, end)
-            }
-            None => (0, 0),
-        }
+            .map_or(&[], |f| &f.line_starts)
     }
 
     /// The text of `loc`'s file and the byte offset of `loc` in it.

@@ -24,6 +24,14 @@ struct Inherit {
 /// Up to this many real servers in a virtual server, duplicates are found by a linear search.
 const SMALL_RS: usize = 32;
 
+/// The real servers of a virtual server kept so far, and how duplicates are found: a short
+/// list is searched, a long one hashed (`seen` holds the kept addresses and ports then).
+struct RealServers {
+    list: Vec<RealServer>,
+    seen: std::collections::HashSet<(IpAddr, Option<u16>), FxBuild>,
+    hashed: bool,
+}
+
 pub(crate) struct Lower<'a> {
     /// The tree's arena (blocks are ranges of it).
     tree: &'a [Node],
@@ -159,38 +167,22 @@ pub fn split_command(cmd: &str) -> Vec<String> {
 }
 
 /// `ADDR[/len]`.
-/// A dotted-quad IPv4 address in its plain form (four decimal octets of one to three digits,
-/// no leading zero, at most 255): the addresses `IpAddr::from_str` accepts as IPv4, read
-/// without its general parser. `None` for anything else (which then goes to `from_str`).
-fn plain_ipv4(s: &str) -> Option<std::net::Ipv4Addr> {
+/// `s.parse::<i64>()` for the common case of one to eighteen ASCII digits (no sign), without
+/// the general parser; anything else goes to `str::parse`.
+fn parse_i64(s: &str) -> Result<i64, std::num::ParseIntError> {
     let b = s.as_bytes();
-    if b.len() < 7 || b.len() > 15 {
-        return None;
+    if !b.is_empty() && b.len() <= 18 {
+        let mut v: i64 = 0;
+        for &c in b {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return s.parse();
+            }
+            v = v * 10 + i64::from(d);
+        }
+        return Ok(v);
     }
-    let mut octets = [0u8; 4];
-    let mut k = 0;
-    let mut i = 0;
-    loop {
-        let start = i;
-        let mut v: u32 = 0;
-        while i < b.len() && b[i].is_ascii_digit() && i - start < 3 {
-            v = v * 10 + u32::from(b[i] - b'0');
-            i += 1;
-        }
-        let digits = i - start;
-        if digits == 0 || (digits > 1 && b[start] == b'0') {
-            return None;
-        }
-        octets[k] = u8::try_from(v).ok()?;
-        k += 1;
-        if k == 4 {
-            return (i == b.len()).then_some(std::net::Ipv4Addr::from(octets));
-        }
-        if b.get(i) != Some(&b'.') {
-            return None;
-        }
-        i += 1;
-    }
+    s.parse()
 }
 
 fn parse_addr_prefix(s: &str) -> Option<(IpAddr, u8)> {
@@ -345,7 +337,7 @@ impl<'a> Lower<'a> {
     }
 
     fn int_word(&mut self, n: &Node, w: Word<'_>, min: i64, max: i64) -> Option<i64> {
-        match w.s.parse::<i64>() {
+        match parse_i64(w.s) {
             Ok(v) if (min..=max).contains(&v) => Some(v),
             Ok(_) => {
                 self.warn(
@@ -432,9 +424,6 @@ impl<'a> Lower<'a> {
     }
 
     fn ip_word(&mut self, n: &Node, w: Word<'_>) -> Option<IpAddr> {
-        if let Some(a) = plain_ipv4(w.s) {
-            return Some(IpAddr::V4(a));
-        }
         match w.s.parse() {
             Ok(a) => Some(a),
             Err(_) => {
@@ -2104,11 +2093,12 @@ impl<'a> Lower<'a> {
         let (mut sched, mut method, mut proto, mut persist_bare) = (false, false, None, false);
         let mut inh = Inherit::default();
         let children = self.children(n);
-        let mut n_real = 0;
+        // The real servers are read after the other keywords (they inherit from them).
+        let mut real = Vec::with_capacity(children.len());
         for c in children {
             let k = c.keyword();
             if k == "real_server" {
-                n_real += 1;
+                real.push(c);
                 continue;
             }
             if self.inherit_kw(c, k, &mut inh) {
@@ -2292,35 +2282,20 @@ impl<'a> Lower<'a> {
             VsTarget::Address { port, .. } => port,
             _ => None,
         };
-        // Duplicates: a short list is searched, a long one hashed (both hold the real servers
-        // kept so far).
-        let mut seen: std::collections::HashSet<_, FxBuild> = if n_real > SMALL_RS {
-            std::collections::HashSet::with_capacity_and_hasher(n_real, FxBuild::default())
+        let seen: std::collections::HashSet<_, FxBuild> = if real.len() > SMALL_RS {
+            std::collections::HashSet::with_capacity_and_hasher(real.len(), FxBuild::default())
         } else {
             std::collections::HashSet::default()
         };
-        v.real_servers.reserve_exact(n_real);
-        for c in children.iter().filter(|c| c.keyword() == "real_server") {
-            if let Some(rs) = self.real_server(c, &v, &inh, vs_port, is_fwmark) {
-                let dup = if n_real > SMALL_RS {
-                    !seen.insert((rs.address, rs.port))
-                } else {
-                    v.real_servers
-                        .iter()
-                        .any(|r| r.address == rs.address && r.port == rs.port)
-                };
-                if dup {
-                    self.warn(
-                        DiagKind::Semantic,
-                        c,
-                        None,
-                        "duplicate real server - removing".into(),
-                    );
-                } else {
-                    v.real_servers.push(rs);
-                }
-            }
+        let mut kept = RealServers {
+            list: Vec::with_capacity(real.len()),
+            seen,
+            hashed: real.len() > SMALL_RS,
+        };
+        for c in real {
+            self.real_server(c, &v, &inh, vs_port, is_fwmark, &mut kept);
         }
+        v.real_servers = kept.list;
         if v.real_servers.is_empty() {
             self.warn(
                 DiagKind::Semantic,
@@ -2336,6 +2311,7 @@ impl<'a> Lower<'a> {
         Some(v)
     }
 
+    /// Reads a `real_server` block into `kept` (unless invalid or a duplicate).
     fn real_server(
         &mut self,
         n: &Node,
@@ -2343,7 +2319,8 @@ impl<'a> Lower<'a> {
         vs_inh: &Inherit,
         vs_port: Option<u16>,
         fwmark: bool,
-    ) -> Option<RealServer> {
+        kept: &mut RealServers,
+    ) {
         // Only the address and port are looked at: no vector for the words.
         let (addr_w, port_w) = n.first_two_args();
         let Some(addr) = addr_w.and_then(|w| self.ip_word(n, w)) else {
@@ -2355,7 +2332,7 @@ impl<'a> Lower<'a> {
                 "real_server needs a valid address; block ignored".into(),
                 None,
             );
-            return None;
+            return;
         };
         let mut port = match port_w {
             Some(p) => self
@@ -2429,16 +2406,31 @@ impl<'a> Lower<'a> {
             port = vs_port;
         }
         rs.port = port;
-        if n_checkers == 0 {
-            return Some(rs);
-        }
-        rs.checkers.reserve_exact(n_checkers);
-        for c in children.iter().filter(|c| kw::is_checker(c.keyword())) {
-            if let Some(ch) = self.checker(c, &inh) {
-                rs.checkers.push(ch);
+        if n_checkers > 0 {
+            rs.checkers.reserve_exact(n_checkers);
+            for c in children.iter().filter(|c| kw::is_checker(c.keyword())) {
+                if let Some(ch) = self.checker(c, &inh) {
+                    rs.checkers.push(ch);
+                }
             }
         }
-        Some(rs)
+        let dup = if kept.hashed {
+            !kept.seen.insert((rs.address, rs.port))
+        } else {
+            kept.list
+                .iter()
+                .any(|r| r.address == rs.address && r.port == rs.port)
+        };
+        if dup {
+            self.warn(
+                DiagKind::Semantic,
+                n,
+                None,
+                "duplicate real server - removing".into(),
+            );
+        } else {
+            kept.list.push(rs);
+        }
     }
 
     fn checker(&mut self, n: &Node, inh: &Inherit) -> Option<Checker> {
@@ -2910,45 +2902,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn plain_ipv4_agrees_with_from_str() {
+    fn parse_i64_agrees_with_from_str() {
         for s in [
-            "0.0.0.0",
-            "1.2.3.4",
-            "255.255.255.255",
-            "256.1.1.1",
-            "01.2.3.4",
-            "1.2.3.04",
-            "1.2.3",
-            "1.2.3.4.5",
-            "1.2.3.4 ",
-            " 1.2.3.4",
-            "1..3.4",
-            "1.2.3.",
-            ".1.2.3",
-            "1234.1.1.1",
-            "1.2.3.4x",
-            "+1.2.3.4",
-            "1.2.3.255",
-            "1.2.3.256",
-            "198.51.100.1",
-            "192.0.2.250",
-            "::1",
-            "::ffff:1.2.3.4",
-            "0.0.0.00",
-            "10.0.0.1/24",
-            "٣.1.1.1",
+            "",
+            "0",
+            "1",
+            "8080",
+            "007",
+            "+1",
+            "-1",
+            "1a",
+            " 1",
+            "999999999999999999",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "١",
+            "1.5",
         ] {
-            let std = s.parse::<std::net::Ipv4Addr>().ok();
-            let ours = plain_ipv4(s);
-            assert!(ours.is_none() || ours == std, "{s}: {ours:?} vs {std:?}");
-        }
-        // Every 1-3 digit octet value, with and without leading zeros.
-        for o in 0..1000u32 {
-            for t in [format!("{o}"), format!("{o:02}"), format!("{o:03}")] {
-                let s = format!("10.{t}.0.1");
-                let std = s.parse::<std::net::Ipv4Addr>().ok();
-                assert_eq!(plain_ipv4(&s), std, "{s}");
-            }
+            assert_eq!(parse_i64(s), s.parse::<i64>(), "{s:?}");
         }
     }
 

@@ -580,16 +580,15 @@ impl<'a> Pre<'a> {
             text
         };
         let saved = self.include_default;
-        // One scan of the file instead of one per line.
-        let has_nul = text.contains('\0');
         // The source map already found the line starts (the U+00A0 replacement above keeps
-        // byte offsets), so lines are sliced from them instead of searching for `\n` again.
-        let n_lines = self.sm.line_count(file);
-        for i in 0..n_lines {
+        // byte offsets), so lines are sliced from them instead of searching for `\n` again
+        // (a copy: includes add files to the map while the lines are read).
+        let starts = self.sm.line_starts(file).to_vec();
+        for (i, &start) in starts.iter().enumerate() {
             if self.aborted {
                 break;
             }
-            let (start, end) = self.sm.line_range(file, i);
+            let end = starts.get(i + 1).map_or(text.len(), |next| next - 1);
             let raw = text.get(start..end).unwrap_or("");
             let raw = raw.strip_suffix('\r').unwrap_or(raw);
             let loc = Loc {
@@ -610,7 +609,12 @@ impl<'a> Pre<'a> {
                 );
                 continue;
             }
-            if has_nul && raw.contains('\0') {
+            // A plain line has no NUL (plain_line leaves it to the full path): only the others
+            // are searched.
+            if self.fast && self.multiline.is_none() && self.plain_line(raw, loc, &text, start) {
+                continue;
+            }
+            if raw.as_bytes().contains(&0) {
                 self.diag(
                     Severity::Error,
                     DiagKind::Syntax,
@@ -618,9 +622,6 @@ impl<'a> Pre<'a> {
                     "",
                     "line contains a NUL byte - ignoring".into(),
                 );
-                continue;
-            }
-            if self.fast && self.multiline.is_none() && self.plain_line(raw, loc, &text, start) {
                 continue;
             }
             self.physical(raw, loc);
@@ -656,14 +657,21 @@ impl<'a> Pre<'a> {
         if b.get(skip..skip + 4) == Some(b"    ") {
             skip += 4;
         }
-        for (j, &c) in b.iter().enumerate().skip(skip) {
-            match PLAIN_CLASS[usize::from(c)] {
+        let mut j = skip;
+        while j < b.len() {
+            match PLAIN_CLASS[usize::from(b[j])] {
                 PLAIN => {
                     if ps == NONE {
                         ps = j;
                         kw = NONE;
                     }
-                    last = j + 1;
+                    // The rest of the run of ordinary bytes.
+                    j += 1;
+                    while j < b.len() && PLAIN_CLASS[usize::from(b[j])] == PLAIN {
+                        j += 1;
+                    }
+                    last = j;
+                    continue;
                 }
                 WS => {
                     if ps != NONE && kw == NONE {
@@ -684,6 +692,7 @@ impl<'a> Pre<'a> {
                 }
                 _ => return false,
             }
+            j += 1;
         }
         if ps != NONE {
             if n == ev.len() {
@@ -896,6 +905,7 @@ impl<'a> Pre<'a> {
         }
     }
 
+    #[inline]
     fn spend(&mut self, loc: Loc) -> bool {
         if self.aborted {
             return false;
@@ -1438,6 +1448,7 @@ mod tests {
             "$X=1\na $X\n@me b\n@^me c\n~SEQ(i,1,2) d $i\n",
             "a \"q { r\" # c\nb ! x\nc \\# d\n",
             "$M= a \\\nb {\nc }\n$M\n",
+            "a\0b {\n$N= x \\\ny\0 z\nw\n$N\n",
         ];
         for c in cases {
             assert_eq!(run_pre(c, true), run_pre(c, false), "{c:?}");
@@ -1453,7 +1464,7 @@ mod tests {
                         " ", "  ", "\t", "        ", "{", "}", "a", "kw", "real_server", "1",
                         "192.0.2.1", "\"", "#", "!", "\\", "$", "$X", "$X=v", "@", "@me", "~",
                         "~SEQ(i,1,2)", "include", "include_check", "random_seed", "\u{a0}", "\u{2003}",
-                        "\r", "\x0b", "é", "x_long_word_of_some_bytes",
+                        "\r", "\x0b", "é", "x_long_word_of_some_bytes", "\0",
                     ]),
                     0..12,
                 ),

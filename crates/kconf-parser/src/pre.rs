@@ -641,12 +641,15 @@ impl<'a> Pre<'a> {
         /// No piece open.
         const NONE: usize = usize::MAX;
         let b = raw.as_bytes();
-        // Pieces and braces in order: (start, end, keyword end); a brace has start == keyword
-        // end == end - 1 and is told apart by its byte. More than this takes the full path.
+        // Pieces and braces in order: (start, end, keyword end, first argument start and end
+        // or 0, 0); a brace has start == keyword end == end - 1 and is told apart by its
+        // byte. More than this takes the full path.
         // Offsets fit in u16: lines are at most MAXBUF bytes (checked by the caller).
-        let mut ev = [(0u16, 0u16, 0u16); 12];
+        let mut ev = [(0u16, 0u16, 0u16, 0u16, 0u16); 12];
         let mut n = 0;
         let (mut ps, mut kw, mut last) = (NONE, NONE, 0);
+        // The piece's second run of ordinary bytes: its first argument.
+        let mut arg1 = (0u16, 0u16);
         // Indentation: eight, then four spaces at a time.
         let mut skip = 0;
         while let Some(w) = word_at(b, skip)
@@ -661,9 +664,12 @@ impl<'a> Pre<'a> {
         while j < b.len() {
             match PLAIN_CLASS[usize::from(b[j])] {
                 PLAIN => {
-                    if ps == NONE {
+                    let run = j;
+                    let first_run = ps == NONE;
+                    if first_run {
                         ps = j;
                         kw = NONE;
+                        arg1 = (0, 0);
                     }
                     // The rest of the run of ordinary bytes.
                     j += 1;
@@ -671,6 +677,9 @@ impl<'a> Pre<'a> {
                         j += 1;
                     }
                     last = j;
+                    if !first_run && arg1.1 == 0 {
+                        arg1 = ((run - ps) as u16, (j - ps) as u16);
+                    }
                     continue;
                 }
                 WS => {
@@ -683,11 +692,11 @@ impl<'a> Pre<'a> {
                         return false;
                     }
                     if ps != NONE {
-                        ev[n] = (ps as u16, last as u16, kw.min(last) as u16);
+                        ev[n] = (ps as u16, last as u16, kw.min(last) as u16, arg1.0, arg1.1);
                         n += 1;
                         ps = NONE;
                     }
-                    ev[n] = (j as u16, j as u16 + 1, j as u16);
+                    ev[n] = (j as u16, j as u16 + 1, j as u16, 0, 0);
                     n += 1;
                 }
                 _ => return false,
@@ -698,10 +707,10 @@ impl<'a> Pre<'a> {
             if n == ev.len() {
                 return false;
             }
-            ev[n] = (ps as u16, last as u16, kw.min(last) as u16);
+            ev[n] = (ps as u16, last as u16, kw.min(last) as u16, arg1.0, arg1.1);
             n += 1;
         }
-        let Some(&(first, _, _)) = ev[..n].first() else {
+        let Some(&(first, ..)) = ev[..n].first() else {
             // Blank line.
             return true;
         };
@@ -715,10 +724,13 @@ impl<'a> Pre<'a> {
         else {
             return false;
         };
-        if !self.spend(loc) {
+        // `spend`, with its common case inline.
+        if !self.aborted && self.budget > 0 {
+            self.budget -= 1;
+        } else if !self.spend(loc) {
             return true;
         }
-        for &(start, end, kw_end) in &ev[..n] {
+        for &(start, end, kw_end, a1s, a1e) in &ev[..n] {
             let (start, end, kw_end) = (usize::from(start), usize::from(end), usize::from(kw_end));
             let l = Loc {
                 col: start as u32,
@@ -750,9 +762,9 @@ impl<'a> Pre<'a> {
                     }
                     self.tree.shared_line(
                         buf,
-                        base32 + start as u32,
-                        base32 + end as u32,
+                        (base32 + start as u32, base32 + end as u32),
                         (kw_end - start) as u32,
+                        (a1s, a1e),
                         l,
                     );
                 }
@@ -1431,6 +1443,9 @@ mod tests {
         let mut diags = std::mem::take(&mut pre.diags);
         // The arena in order and the top level: equal arenas are equal trees.
         let tree = tree.finish(&pre.sm, &mut diags);
+        for n in &tree.nodes {
+            assert!(n.arg1_is_consistent(), "{n:?}");
+        }
         format!(
             "{:?}\n{diags:?}\n{tree:?}\n{lines} {} {:?} {} {}",
             pre.record, pre.rng, pre.include_default, pre.budget, pre.aborted

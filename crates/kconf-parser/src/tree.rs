@@ -60,7 +60,7 @@ impl std::fmt::Debug for NodeText {
 }
 
 /// One logical line and its block.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Node {
     /// The logical line, braces removed.
     pub(crate) text: NodeText,
@@ -73,6 +73,23 @@ pub(crate) struct Node {
     block: Option<(u32, u32)>,
     /// Byte range of the keyword (first word, quotes removed) in `text`.
     kw: (u32, u32),
+    /// Byte range of the first word after the keyword when the fast path already found it
+    /// (text without quotes); `(0, 0)` when not known.
+    arg1: (u16, u16),
+}
+
+/// Everything but `arg1`, a cache of what [`Node::first_arg`] finds (so nodes from the fast
+/// path and the full preprocessor print the same).
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("text", &self.text)
+            .field("loc", &self.loc)
+            .field("verbatim", &self.verbatim)
+            .field("block", &self.block)
+            .field("kw", &self.kw)
+            .finish()
+    }
 }
 
 /// A word of a logical line: quotes removed, with its byte offset in the line.
@@ -215,6 +232,7 @@ impl Node {
             verbatim,
             block: None,
             kw,
+            arg1: (0, 0),
         }
     }
 
@@ -256,6 +274,9 @@ impl Node {
 
     /// The first word after the keyword, without allocating.
     pub(crate) fn first_arg(&self) -> Option<Word<'_>> {
+        if let Some(w) = self.known_arg1() {
+            return Some(w);
+        }
         Words {
             text: &self.text,
             i: self.args_start(),
@@ -264,9 +285,46 @@ impl Node {
         .next()
     }
 
+    /// Whether the first argument the fast path recorded (if any) is the one the words of
+    /// the text give (for tests).
+    #[cfg(test)]
+    pub(crate) fn arg1_is_consistent(&self) -> bool {
+        let scanned = Words {
+            text: &self.text,
+            i: self.args_start(),
+            single_quotes: false,
+        }
+        .next();
+        match (self.known_arg1(), scanned) {
+            (None, _) => true,
+            (Some(a), Some(b)) => a.s == b.s && a.off == b.off,
+            (Some(_), None) => false,
+        }
+    }
+
+    /// The first word after the keyword when the fast path recorded it.
+    fn known_arg1(&self) -> Option<Word<'_>> {
+        let (a, b) = self.arg1;
+        if b == 0 {
+            return None;
+        }
+        Some(Word {
+            s: self.text.get(usize::from(a)..usize::from(b))?,
+            off: u32::from(a),
+        })
+    }
+
     /// The first two words after the keyword, without allocating (a prefix of
     /// [`Node::args`]).
     pub(crate) fn first_two_args(&self) -> (Option<Word<'_>>, Option<Word<'_>>) {
+        if let Some(first) = self.known_arg1() {
+            let mut words = Words {
+                text: &self.text,
+                i: usize::from(self.arg1.1),
+                single_quotes: false,
+            };
+            return (Some(first), words.next());
+        }
         let mut words = Words {
             text: &self.text,
             i: self.args_start(),
@@ -373,13 +431,14 @@ impl TreeBuilder {
     }
 
     /// Adds the logical line `buf[start..end]` (verbatim, trimmed, no braces, no quotes),
-    /// whose keyword ends at byte `kw_end` of it.
+    /// whose keyword ends at byte `kw_end` of it and whose first argument is `arg1` (`(0, 0)`
+    /// if not known; byte offsets in the line).
     pub(crate) fn shared_line(
         &mut self,
         buf: &Arc<str>,
-        start: u32,
-        end: u32,
+        (start, end): (u32, u32),
         kw_end: u32,
+        arg1: (u16, u16),
         loc: Loc,
     ) {
         self.lines += 1;
@@ -393,6 +452,7 @@ impl TreeBuilder {
             verbatim: true,
             block: None,
             kw: (0, kw_end),
+            arg1,
         });
     }
 
@@ -451,7 +511,12 @@ impl TreeBuilder {
             }
             let at = self.arena.len();
             let len = self.nodes.len() - start;
-            self.arena.extend(self.nodes.drain(start..));
+            if len == 1 {
+                // The common one-line block: a move, not a drain.
+                self.arena.extend(self.nodes.pop());
+            } else {
+                self.arena.extend(self.nodes.drain(start..));
+            }
             parent.block = Some((
                 u32::try_from(at).unwrap_or(u32::MAX),
                 u32::try_from(len).unwrap_or(0),

@@ -167,6 +167,40 @@ pub fn split_command(cmd: &str) -> Vec<String> {
 }
 
 /// `ADDR[/len]`.
+/// A dotted-quad IPv4 address in its plain form (four decimal octets of one to three digits,
+/// no leading zero, at most 255), the form `IpAddr::from_str` reads as IPv4, without its
+/// general parser. `None` for anything else (which then goes to `from_str`).
+fn plain_ipv4(s: &str) -> Option<std::net::Ipv4Addr> {
+    let b = s.as_bytes();
+    let digit = |i: usize| b.get(i).map(|c| c.wrapping_sub(b'0')).filter(|d| *d <= 9);
+    let mut octets = [0u8; 4];
+    let mut i = 0;
+    for (k, o) in octets.iter_mut().enumerate() {
+        if k > 0 {
+            if b.get(i) != Some(&b'.') {
+                return None;
+            }
+            i += 1;
+        }
+        let d0 = digit(i)?;
+        i += 1;
+        let mut v = u32::from(d0);
+        if let Some(d1) = digit(i) {
+            if d0 == 0 {
+                return None;
+            }
+            v = v * 10 + u32::from(d1);
+            i += 1;
+            if let Some(d2) = digit(i) {
+                v = v * 10 + u32::from(d2);
+                i += 1;
+            }
+        }
+        *o = u8::try_from(v).ok()?;
+    }
+    (i == b.len()).then_some(std::net::Ipv4Addr::from(octets))
+}
+
 /// `s.parse::<i64>()` for the common case of one to eighteen ASCII digits (no sign), without
 /// the general parser; anything else goes to `str::parse`.
 fn parse_i64(s: &str) -> Result<i64, std::num::ParseIntError> {
@@ -424,6 +458,9 @@ impl<'a> Lower<'a> {
     }
 
     fn ip_word(&mut self, n: &Node, w: Word<'_>) -> Option<IpAddr> {
+        if let Some(a) = plain_ipv4(w.s) {
+            return Some(IpAddr::V4(a));
+        }
         match w.s.parse() {
             Ok(a) => Some(a),
             Err(_) => {
@@ -2900,6 +2937,60 @@ fn parse_vsg_range(s: &str) -> Option<(IpAddr, IpAddr)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_ipv4_agrees_with_from_str() {
+        let mut cases: Vec<String> = [
+            "0.0.0.0",
+            "1.2.3.4",
+            "255.255.255.255",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1.2.3.04",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1.2.3.4 ",
+            " 1.2.3.4",
+            "1..3.4",
+            "1.2.3.",
+            ".1.2.3",
+            "",
+            "1234.1.1.1",
+            "1.2.3.4x",
+            "+1.2.3.4",
+            "1.2.3.255",
+            "1.2.3.256",
+            "198.51.100.1",
+            "192.0.2.250",
+            "::1",
+            "::ffff:1.2.3.4",
+            "0.0.0.00",
+            "10.0.0.1/24",
+            "٣.1.1.1",
+            "1.2.3.0001",
+            "1.2.3.4.",
+            "999.1.1.1",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        // Every octet of one to four digits, with and without leading zeros, in each place.
+        for o in 0..10_000u32 {
+            for t in [format!("{o}"), format!("{o:02}"), format!("{o:03}")] {
+                cases.push(format!("10.{t}.0.1"));
+                cases.push(format!("{t}.1.2.3"));
+                cases.push(format!("1.2.3.{t}"));
+            }
+        }
+        for s in &cases {
+            let std = s.parse::<std::net::IpAddr>().ok();
+            let ours = plain_ipv4(s).map(IpAddr::V4);
+            assert!(ours.is_none() || ours == std, "{s}: {ours:?} vs {std:?}");
+            if std.is_some_and(|a| a.is_ipv4()) {
+                assert_eq!(ours, std, "{s}");
+            }
+        }
+    }
 
     #[test]
     fn parse_i64_agrees_with_from_str() {

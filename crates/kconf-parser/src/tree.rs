@@ -387,8 +387,9 @@ pub(crate) struct TreeBuilder {
     nodes: Vec<Node>,
     /// Closed blocks' nodes.
     arena: Vec<Node>,
-    /// Open blocks: the node that opened it and where its children start in `nodes`.
-    frames: Vec<(Node, usize)>,
+    /// Open blocks: where their children start in `nodes`; the node that opened the block
+    /// is the one just before (it stays in place while the block is open).
+    frames: Vec<usize>,
     pub(crate) lines: u64,
 }
 
@@ -400,7 +401,7 @@ impl TreeBuilder {
 
     /// Where the current level starts in `nodes`.
     fn level_start(&self) -> usize {
-        self.frames.last().map_or(0, |f| f.1)
+        self.frames.last().copied().unwrap_or(0)
     }
 
     /// Adds one logical line (already brace-split: `{`, `}` or text without braces).
@@ -459,29 +460,21 @@ impl TreeBuilder {
     /// A `{` logical line: the last node of the current level opens a block.
     pub(crate) fn open_brace(&mut self, loc: Loc, sm: &SourceMap, diags: &mut Vec<Diagnostic>) {
         self.lines += 1;
-        let parent = if self.nodes.len() > self.level_start()
-            && self.nodes.last().is_some_and(|n| n.block.is_none())
-        {
-            self.nodes.pop()
-        } else {
-            None
-        };
-        let parent = match parent {
-            Some(p) => p,
-            None => {
-                diags.push(sm.diag(
-                    Severity::Error,
-                    DiagKind::Syntax,
-                    loc,
-                    "{",
-                    "`{` without a keyword before it".into(),
-                    None,
-                ));
-                // Treat as an anonymous block so the matching `}` balances.
-                Node::new("", loc, false)
-            }
-        };
-        self.frames.push((parent, self.nodes.len()));
+        let has_parent = self.nodes.len() > self.level_start()
+            && self.nodes.last().is_some_and(|n| n.block.is_none());
+        if !has_parent {
+            diags.push(sm.diag(
+                Severity::Error,
+                DiagKind::Syntax,
+                loc,
+                "{",
+                "`{` without a keyword before it".into(),
+                None,
+            ));
+            // Treat as an anonymous block so the matching `}` balances.
+            self.nodes.push(Node::new("", loc, false));
+        }
+        self.frames.push(self.nodes.len());
     }
 
     /// A `}` logical line.
@@ -502,26 +495,31 @@ impl TreeBuilder {
     }
 
     fn close(&mut self) {
-        if let Some((mut parent, start)) = self.frames.pop() {
-            let start = start.min(self.nodes.len());
-            if parent.text.is_empty() {
-                // Anonymous block (error already reported): drop it.
-                self.nodes.truncate(start);
-                return;
-            }
-            let at = self.arena.len();
-            let len = self.nodes.len() - start;
-            if len == 1 {
-                // The common one-line block: a move, not a drain.
-                self.arena.extend(self.nodes.pop());
-            } else {
-                self.arena.extend(self.nodes.drain(start..));
-            }
+        let Some(start) = self.frames.pop() else {
+            return;
+        };
+        let start = start.min(self.nodes.len());
+        let Some(p) = start.checked_sub(1) else {
+            return;
+        };
+        if self.nodes.get(p).is_none_or(|n| n.text.is_empty()) {
+            // Anonymous block (error already reported): drop it.
+            self.nodes.truncate(p);
+            return;
+        }
+        let at = self.arena.len();
+        let len = self.nodes.len() - start;
+        if len == 1 {
+            // The common one-line block: a move, not a drain.
+            self.arena.extend(self.nodes.pop());
+        } else {
+            self.arena.extend(self.nodes.drain(start..));
+        }
+        if let Some(parent) = self.nodes.get_mut(p) {
             parent.block = Some((
                 u32::try_from(at).unwrap_or(u32::MAX),
                 u32::try_from(len).unwrap_or(0),
             ));
-            self.nodes.push(parent);
         }
     }
 
@@ -529,7 +527,12 @@ impl TreeBuilder {
     pub(crate) fn finish(mut self, sm: &SourceMap, diags: &mut Vec<Diagnostic>) -> Tree {
         if !self.frames.is_empty() {
             let n = self.frames.len();
-            if let Some((first, _)) = self.frames.first() {
+            if let Some(first) = self
+                .frames
+                .first()
+                .and_then(|s| s.checked_sub(1))
+                .and_then(|p| self.nodes.get(p))
+            {
                 diags.push(sm.diag(
                     Severity::Error,
                     DiagKind::Syntax,

@@ -108,27 +108,37 @@ pub struct SourceFile {
     line_starts: Vec<usize>,
 }
 
-/// Appends the offset after every `\n` in `b` to `out`, eight bytes at a time.
+/// Appends the offset after every `\n` in `b` to `out`, sixteen bytes at a time.
 fn newlines(b: &[u8], out: &mut Vec<usize>) {
     const LO: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     const NL: u64 = 0x0a0a_0a0a_0a0a_0a0a;
-    let mut chunks = b.chunks_exact(8);
-    let mut base = 0;
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        let v = u64::from_le_bytes(w) ^ NL;
-        // High bit set exactly in the bytes of `v` that are zero (no false positives).
-        let mut m = !(((v & LO).wrapping_add(LO)) | v | LO);
+    // High bit set exactly in the bytes of `w` that are `\n` (no false positives).
+    let mask = |w: &[u8]| {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(w);
+        let v = u64::from_le_bytes(a) ^ NL;
+        !(((v & LO).wrapping_add(LO)) | v | LO)
+    };
+    let mut push = |mut m: u64, base: usize| {
         while m != 0 {
             out.push(base + (m.trailing_zeros() / 8) as usize + 1);
             m &= m - 1;
         }
-        base += 8;
+    };
+    let mut chunks = b.chunks_exact(16);
+    let mut base = 0;
+    for c in &mut chunks {
+        let (lo, hi) = c.split_at(8);
+        let (m1, m2) = (mask(lo), mask(hi));
+        if (m1 | m2) != 0 {
+            push(m1, base);
+            push(m2, base + 8);
+        }
+        base += 16;
     }
     for (i, c) in chunks.remainder().iter().enumerate() {
         if *c == b'\n' {
-            out.push(base + i + 1);
+            push(0x80, base + i);
         }
     }
 }
@@ -281,5 +291,37 @@ impl SourceMap {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::newlines;
+
+    #[test]
+    fn newlines_agree_with_a_byte_loop() {
+        let mut texts: Vec<Vec<u8>> = Vec::new();
+        for len in 0..40 {
+            for at in 0..len {
+                let mut t = vec![b'a'; len];
+                t[at] = b'\n';
+                texts.push(t.clone());
+                t[len - 1 - at / 2] = b'\n';
+                texts.push(t);
+            }
+            texts.push(vec![b'\n'; len]);
+            texts.push((0..len).map(|i| (i * 37 % 256) as u8).collect());
+        }
+        for t in texts {
+            let mut ours = Vec::new();
+            newlines(&t, &mut ours);
+            let expected: Vec<usize> = t
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| **c == b'\n')
+                .map(|(i, _)| i + 1)
+                .collect();
+            assert_eq!(ours, expected, "{t:?}");
+        }
     }
 }

@@ -108,27 +108,37 @@ pub struct SourceFile {
     line_starts: Vec<usize>,
 }
 
-/// Appends the offset after every `\n` in `b` to `out`, eight bytes at a time.
+/// Appends the offset after every `\n` in `b` to `out`, sixteen bytes at a time.
 fn newlines(b: &[u8], out: &mut Vec<usize>) {
     const LO: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     const NL: u64 = 0x0a0a_0a0a_0a0a_0a0a;
-    let mut chunks = b.chunks_exact(8);
-    let mut base = 0;
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        let v = u64::from_le_bytes(w) ^ NL;
-        // High bit set exactly in the bytes of `v` that are zero (no false positives).
-        let mut m = !(((v & LO).wrapping_add(LO)) | v | LO);
+    // High bit set exactly in the bytes of `w` that are `\n` (no false positives).
+    let mask = |w: &[u8]| {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(w);
+        let v = u64::from_le_bytes(a) ^ NL;
+        !(((v & LO).wrapping_add(LO)) | v | LO)
+    };
+    let mut push = |mut m: u64, base: usize| {
         while m != 0 {
             out.push(base + (m.trailing_zeros() / 8) as usize + 1);
             m &= m - 1;
         }
-        base += 8;
+    };
+    let mut chunks = b.chunks_exact(16);
+    let mut base = 0;
+    for c in &mut chunks {
+        let (lo, hi) = c.split_at(8);
+        let (m1, m2) = (mask(lo), mask(hi));
+        if (m1 | m2) != 0 {
+            push(m1, base);
+            push(m2, base + 8);
+        }
+        base += 16;
     }
     for (i, c) in chunks.remainder().iter().enumerate() {
         if *c == b'\n' {
-            out.push(base + i + 1);
+            push(0x80, base + i);
         }
     }
 }
@@ -150,8 +160,12 @@ pub(crate) struct Loc {
 impl SourceMap {
     /// Adds a file and returns its index.
     pub(crate) fn add(&mut self, path: Arc<str>, text: Arc<str>) -> u32 {
-        let mut line_starts = vec![0];
+        // Room for lines of 16 bytes on average (configs are indented short lines), returned
+        // when the lines are longer.
+        let mut line_starts = Vec::with_capacity(text.len() / 16 + 1);
+        line_starts.push(0);
         newlines(text.as_bytes(), &mut line_starts);
+        line_starts.shrink_to_fit();
         self.files.push(SourceFile {
             path,
             text,
@@ -160,27 +174,12 @@ impl SourceMap {
         u32::try_from(self.files.len() - 1).unwrap_or(u32::MAX)
     }
 
-    /// Number of lines of file `file` as `str::split('\n')` counts them (a trailing newline
-    /// ends with an empty line).
-    pub(crate) fn line_count(&self, file: u32) -> usize {
+    /// Byte offsets where the lines of file `file` start, one per line as
+    /// `str::split('\n')` counts them (a trailing newline ends with an empty line).
+    pub(crate) fn line_starts(&self, file: u32) -> &[usize] {
         self.files
             .get(file as usize)
-            .map_or(0, |f| f.line_starts.len())
-    }
-
-    /// Byte range of 0-based line `i` of file `file`, without its `\n`.
-    pub(crate) fn line_range(&self, file: u32, i: usize) -> (usize, usize) {
-        match self.files.get(file as usize) {
-            Some(f) => {
-                let start = f.line_starts.get(i).copied().unwrap_or(f.text.len());
-                let end = f
-                    .line_starts
-                    .get(i + 1)
-                    .map_or(f.text.len(), |next| next - 1);
-                (start, end)
-            }
-            None => (0, 0),
-        }
+            .map_or(&[], |f| &f.line_starts)
     }
 
     /// The text of `loc`'s file and the byte offset of `loc` in it.
@@ -292,5 +291,37 @@ impl SourceMap {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::newlines;
+
+    #[test]
+    fn newlines_agree_with_a_byte_loop() {
+        let mut texts: Vec<Vec<u8>> = Vec::new();
+        for len in 0..40 {
+            for at in 0..len {
+                let mut t = vec![b'a'; len];
+                t[at] = b'\n';
+                texts.push(t.clone());
+                t[len - 1 - at / 2] = b'\n';
+                texts.push(t);
+            }
+            texts.push(vec![b'\n'; len]);
+            texts.push((0..len).map(|i| (i * 37 % 256) as u8).collect());
+        }
+        for t in texts {
+            let mut ours = Vec::new();
+            newlines(&t, &mut ours);
+            let expected: Vec<usize> = t
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| **c == b'\n')
+                .map(|(i, _)| i + 1)
+                .collect();
+            assert_eq!(ours, expected, "{t:?}");
+        }
     }
 }

@@ -226,8 +226,8 @@ fn run(fs: &dyn FileSystem, path: &Path, text: Arc<str>, opts: &Options) -> Pars
     let logical_lines = pre.tree.lines;
     let tree = std::mem::take(&mut pre.tree);
     let mut diags = std::mem::take(&mut pre.diags);
-    let nodes = tree.finish(&pre.sm, &mut diags);
-    let config = lower::Lower::new(&pre.sm, &mut diags).config(&nodes);
+    let tree = tree.finish(&pre.sm, &mut diags);
+    let config = lower::Lower::new(&tree.nodes, &pre.sm, &mut diags).config(tree.top());
     if opts.strict {
         for d in &mut diags {
             if d.severity == Severity::Warning {

@@ -21,7 +21,20 @@ struct Inherit {
     virtualhost: Option<String>,
 }
 
+/// Up to this many real servers in a virtual server, duplicates are found by a linear search.
+const SMALL_RS: usize = 32;
+
+/// The real servers of a virtual server kept so far, and how duplicates are found: a short
+/// list is searched, a long one hashed (`seen` holds the kept addresses and ports then).
+struct RealServers {
+    list: Vec<RealServer>,
+    seen: std::collections::HashSet<(IpAddr, Option<u16>), FxBuild>,
+    hashed: bool,
+}
+
 pub(crate) struct Lower<'a> {
+    /// The tree's arena (blocks are ranges of it).
+    tree: &'a [Node],
     sm: &'a SourceMap,
     diags: &'a mut Vec<Diagnostic>,
 }
@@ -154,6 +167,58 @@ pub fn split_command(cmd: &str) -> Vec<String> {
 }
 
 /// `ADDR[/len]`.
+/// A dotted-quad IPv4 address in its plain form (four decimal octets of one to three digits,
+/// no leading zero, at most 255), the form `IpAddr::from_str` reads as IPv4, without its
+/// general parser. `None` for anything else (which then goes to `from_str`).
+fn plain_ipv4(s: &str) -> Option<std::net::Ipv4Addr> {
+    let b = s.as_bytes();
+    let digit = |i: usize| b.get(i).map(|c| c.wrapping_sub(b'0')).filter(|d| *d <= 9);
+    let mut octets = [0u8; 4];
+    let mut i = 0;
+    for (k, o) in octets.iter_mut().enumerate() {
+        if k > 0 {
+            if b.get(i) != Some(&b'.') {
+                return None;
+            }
+            i += 1;
+        }
+        let d0 = digit(i)?;
+        i += 1;
+        let mut v = u32::from(d0);
+        if let Some(d1) = digit(i) {
+            if d0 == 0 {
+                return None;
+            }
+            v = v * 10 + u32::from(d1);
+            i += 1;
+            if let Some(d2) = digit(i) {
+                v = v * 10 + u32::from(d2);
+                i += 1;
+            }
+        }
+        *o = u8::try_from(v).ok()?;
+    }
+    (i == b.len()).then_some(std::net::Ipv4Addr::from(octets))
+}
+
+/// `s.parse::<i64>()` for the common case of one to eighteen ASCII digits (no sign), without
+/// the general parser; anything else goes to `str::parse`.
+fn parse_i64(s: &str) -> Result<i64, std::num::ParseIntError> {
+    let b = s.as_bytes();
+    if !b.is_empty() && b.len() <= 18 {
+        let mut v: i64 = 0;
+        for &c in b {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return s.parse();
+            }
+            v = v * 10 + i64::from(d);
+        }
+        return Ok(v);
+    }
+    s.parse()
+}
+
 fn parse_addr_prefix(s: &str) -> Option<(IpAddr, u8)> {
     let (a, len) = match s.split_once('/') {
         Some((a, l)) => (a, Some(l)),
@@ -169,8 +234,9 @@ fn parse_addr_prefix(s: &str) -> Option<(IpAddr, u8)> {
 }
 
 impl<'a> Lower<'a> {
-    pub(crate) fn new(sm: &'a SourceMap, diags: &'a mut Vec<Diagnostic>) -> Self {
-        Lower { sm, diags }
+    /// An interpreter of nodes of the arena `tree`.
+    pub(crate) fn new(tree: &'a [Node], sm: &'a SourceMap, diags: &'a mut Vec<Diagnostic>) -> Self {
+        Lower { tree, sm, diags }
     }
 
     fn d(
@@ -230,14 +296,13 @@ impl<'a> Lower<'a> {
         );
     }
 
-    fn raw(n: &Node) -> RawItem {
+    fn raw(tree: &[Node], n: &Node) -> RawItem {
         RawItem {
             keyword: n.keyword().to_owned(),
             args: args(n).iter().map(|w| w.s.to_owned()).collect(),
             block: n
-                .children
-                .as_ref()
-                .map(|c| c.iter().map(Self::raw).collect()),
+                .children_in(tree)
+                .map(|c| c.iter().map(|c| Self::raw(tree, c)).collect()),
         }
     }
 
@@ -253,7 +318,7 @@ impl<'a> Lower<'a> {
             ),
             None,
         );
-        out.push(Self::raw(n));
+        out.push(Self::raw(self.tree, n));
     }
 
     fn deprecated(&mut self, n: &Node, new: &str) {
@@ -306,7 +371,7 @@ impl<'a> Lower<'a> {
     }
 
     fn int_word(&mut self, n: &Node, w: Word<'_>, min: i64, max: i64) -> Option<i64> {
-        match w.s.parse::<i64>() {
+        match parse_i64(w.s) {
             Ok(v) if (min..=max).contains(&v) => Some(v),
             Ok(_) => {
                 self.warn(
@@ -393,6 +458,9 @@ impl<'a> Lower<'a> {
     }
 
     fn ip_word(&mut self, n: &Node, w: Word<'_>) -> Option<IpAddr> {
+        if let Some(a) = plain_ipv4(w.s) {
+            return Some(IpAddr::V4(a));
+        }
         match w.s.parse() {
             Ok(a) => Some(a),
             Err(_) => {
@@ -459,8 +527,9 @@ impl<'a> Lower<'a> {
         })
     }
 
-    fn children<'n>(&mut self, n: &'n Node) -> &'n [Node] {
-        match &n.children {
+    /// The block of `n` (empty without one, with a warning).
+    fn children(&mut self, n: &Node) -> &'a [Node] {
+        match n.children_in(self.tree) {
             Some(c) => c,
             None => {
                 self.warn(
@@ -474,8 +543,13 @@ impl<'a> Lower<'a> {
         }
     }
 
+    /// The block of `n`, empty without one.
+    fn block(&self, n: &Node) -> &'a [Node] {
+        n.children_in(self.tree).unwrap_or(&[])
+    }
+
     fn no_block(&mut self, n: &Node) {
-        if n.children.is_some() {
+        if n.has_block() {
             self.warn(
                 DiagKind::Syntax,
                 n,
@@ -588,10 +662,11 @@ impl<'a> Lower<'a> {
                 });
                 if let Some(n) = node {
                     for m in missing {
-                        let block = n.children.as_deref().unwrap_or(&[]);
+                        let tree = self.tree;
+                        let block = self.block(n);
                         let at = block
                             .iter()
-                            .flat_map(|b| b.children.as_deref().unwrap_or(&[]))
+                            .flat_map(|b| b.children_in(tree).unwrap_or(&[]))
                             .find(|x| x.keyword() == m);
                         let target = at.unwrap_or(n);
                         self.d(
@@ -850,7 +925,9 @@ impl<'a> Lower<'a> {
                 }
                 "vmac_prefix" | "vmac_addr_prefix" => g.vmac_prefix = self.string(n),
                 "include_check" => {}
-                k if kw::GLOBAL_RAW_ACTED_ON.contains(&k) => g.unsupported.push(Self::raw(n)),
+                k if kw::GLOBAL_RAW_ACTED_ON.contains(&k) => {
+                    g.unsupported.push(Self::raw(self.tree, n))
+                }
                 k if kw::GLOBAL_UNSUPPORTED.contains(&k) => self.unsupported(n, &mut g.unsupported),
                 _ => self.unknown(n, "global_defs", &[kw::GLOBAL, kw::GLOBAL_UNSUPPORTED]),
             }
@@ -1924,8 +2001,9 @@ impl<'a> Lower<'a> {
         Some((m, Some(t)))
     }
 
-    fn inherit_kw(&mut self, c: &Node, inh: &mut Inherit) -> bool {
-        match c.keyword() {
+    /// Handles `c` (whose keyword is `k`) if it is an inherited timing keyword.
+    fn inherit_kw(&mut self, c: &Node, k: &str, inh: &mut Inherit) -> bool {
+        match k {
             "connect_timeout" => {
                 inh.connect_timeout = self
                     .timer(c, 1, u64::from(u32::MAX))
@@ -2009,11 +2087,13 @@ impl<'a> Lower<'a> {
                 return None;
             }
         };
-        let vs_desc = n
-            .text
-            .trim_start_matches("virtual_server")
-            .trim()
-            .to_owned();
+        // Only diagnostics use it.
+        let vs_desc = || {
+            n.text
+                .trim_start_matches("virtual_server")
+                .trim()
+                .to_owned()
+        };
         let mut v = VirtualServer {
             target,
             ip_family: None,
@@ -2050,11 +2130,18 @@ impl<'a> Lower<'a> {
         let (mut sched, mut method, mut proto, mut persist_bare) = (false, false, None, false);
         let mut inh = Inherit::default();
         let children = self.children(n);
-        for c in children.iter().filter(|c| c.keyword() != "real_server") {
-            if self.inherit_kw(c, &mut inh) {
+        // The real servers are read after the other keywords (they inherit from them).
+        let mut real = Vec::with_capacity(children.len());
+        for c in children {
+            let k = c.keyword();
+            if k == "real_server" {
+                real.push(c);
                 continue;
             }
-            match c.keyword() {
+            if self.inherit_kw(c, k, &mut inh) {
+                continue;
+            }
+            match k {
                 "lvs_sched" | "lb_algo" => {
                     if let Some(w) = self.arg1(c) {
                         match Scheduler::ALL.iter().find(|s| s.as_str() == w.s) {
@@ -2193,7 +2280,10 @@ impl<'a> Lower<'a> {
                     DiagKind::DefaultApplied,
                     n,
                     None,
-                    format!("virtual server {vs_desc}: no protocol set - defaulting to UDP"),
+                    format!(
+                        "virtual server {}: no protocol set - defaulting to UDP",
+                        vs_desc()
+                    ),
                     Some("add `protocol TCP` if this is a TCP service".into()),
                 );
             }
@@ -2204,7 +2294,10 @@ impl<'a> Lower<'a> {
                 DiagKind::DefaultApplied,
                 n,
                 None,
-                format!("virtual server {vs_desc}: no scheduler set, setting default 'wlc'"),
+                format!(
+                    "virtual server {}: no scheduler set, setting default 'wlc'",
+                    vs_desc()
+                ),
             );
         }
         if !method {
@@ -2212,7 +2305,10 @@ impl<'a> Lower<'a> {
                 DiagKind::DefaultApplied,
                 n,
                 None,
-                format!("virtual server {vs_desc}: no forwarding method set, setting default NAT"),
+                format!(
+                    "virtual server {}: no forwarding method set, setting default NAT",
+                    vs_desc()
+                ),
             );
         }
         if v.persistence_timeout.is_none() && (persist_bare || v.persistence_granularity.is_some())
@@ -2223,33 +2319,36 @@ impl<'a> Lower<'a> {
             VsTarget::Address { port, .. } => port,
             _ => None,
         };
-        let mut seen: std::collections::HashSet<_, FxBuild> = std::collections::HashSet::default();
-        for c in children.iter().filter(|c| c.keyword() == "real_server") {
-            if let Some(rs) = self.real_server(c, &v, &inh, vs_port, is_fwmark) {
-                if !seen.insert((rs.address, rs.port)) {
-                    self.warn(
-                        DiagKind::Semantic,
-                        c,
-                        None,
-                        "duplicate real server - removing".into(),
-                    );
-                } else {
-                    v.real_servers.push(rs);
-                }
-            }
+        let seen: std::collections::HashSet<_, FxBuild> = if real.len() > SMALL_RS {
+            std::collections::HashSet::with_capacity_and_hasher(real.len(), FxBuild::default())
+        } else {
+            std::collections::HashSet::default()
+        };
+        let mut kept = RealServers {
+            list: Vec::with_capacity(real.len()),
+            seen,
+            hashed: real.len() > SMALL_RS,
+        };
+        for c in real {
+            self.real_server(c, &v, &inh, vs_port, is_fwmark, &mut kept);
         }
+        v.real_servers = kept.list;
         if v.real_servers.is_empty() {
             self.warn(
                 DiagKind::Semantic,
                 n,
                 None,
-                format!("virtual server {vs_desc} has no real servers - ignoring"),
+                format!(
+                    "virtual server {} has no real servers - ignoring",
+                    vs_desc()
+                ),
             );
             return None;
         }
         Some(v)
     }
 
+    /// Reads a `real_server` block into `kept` (unless invalid or a duplicate).
     fn real_server(
         &mut self,
         n: &Node,
@@ -2257,11 +2356,11 @@ impl<'a> Lower<'a> {
         vs_inh: &Inherit,
         vs_port: Option<u16>,
         fwmark: bool,
-    ) -> Option<RealServer> {
+        kept: &mut RealServers,
+    ) {
         // Only the address and port are looked at: no vector for the words.
-        let (words, count) = n.first_args::<2>();
-        let a = &words[..count];
-        let Some(addr) = a.first().and_then(|w| self.ip_word(n, *w)) else {
+        let (addr_w, port_w) = n.first_two_args();
+        let Some(addr) = addr_w.and_then(|w| self.ip_word(n, w)) else {
             self.d(
                 Severity::Error,
                 DiagKind::InvalidValue,
@@ -2270,11 +2369,11 @@ impl<'a> Lower<'a> {
                 "real_server needs a valid address; block ignored".into(),
                 None,
             );
-            return None;
+            return;
         };
-        let mut port = match a.get(1) {
+        let mut port = match port_w {
             Some(p) => self
-                .int_word(n, *p, 0, 65535)
+                .int_word(n, p, 0, 65535)
                 .and_then(|v| u16::try_from(v).ok()),
             None => None,
         };
@@ -2293,12 +2392,18 @@ impl<'a> Lower<'a> {
             unsupported: Vec::new(),
         };
         let mut inh = vs_inh.clone();
-        let children = n.children.as_deref().unwrap_or(&[]);
-        for c in children.iter().filter(|c| !kw::is_checker(c.keyword())) {
-            if self.inherit_kw(c, &mut inh) {
+        let children = self.block(n);
+        let mut n_checkers = 0;
+        for c in children {
+            let k = c.keyword();
+            if kw::is_checker(k) {
+                n_checkers += 1;
                 continue;
             }
-            match c.keyword() {
+            if self.inherit_kw(c, k, &mut inh) {
+                continue;
+            }
+            match k {
                 "weight" => {
                     rs.weight = self
                         .u32v(c, 0, i32::MAX.cast_unsigned())
@@ -2332,18 +2437,37 @@ impl<'a> Lower<'a> {
             self.warn(
                 DiagKind::Semantic,
                 n,
-                a.get(1).copied(),
+                port_w,
                 "real server port differs from the virtual server port, which is only possible with NAT; using the virtual server port".into(),
             );
             port = vs_port;
         }
         rs.port = port;
-        for c in children.iter().filter(|c| kw::is_checker(c.keyword())) {
-            if let Some(ch) = self.checker(c, &inh) {
-                rs.checkers.push(ch);
+        if n_checkers > 0 {
+            rs.checkers.reserve_exact(n_checkers);
+            for c in children.iter().filter(|c| kw::is_checker(c.keyword())) {
+                if let Some(ch) = self.checker(c, &inh) {
+                    rs.checkers.push(ch);
+                }
             }
         }
-        Some(rs)
+        let dup = if kept.hashed {
+            !kept.seen.insert((rs.address, rs.port))
+        } else {
+            kept.list
+                .iter()
+                .any(|r| r.address == rs.address && r.port == rs.port)
+        };
+        if dup {
+            self.warn(
+                DiagKind::Semantic,
+                n,
+                None,
+                "duplicate real server - removing".into(),
+            );
+        } else {
+            kept.list.push(rs);
+        }
     }
 
     fn checker(&mut self, n: &Node, inh: &Inherit) -> Option<Checker> {
@@ -2463,7 +2587,7 @@ impl<'a> Lower<'a> {
                     "retry" | "delay_before_retry" | "warmup" | "delay_loop" | "alpha"
                 )
             {
-                self.inherit_kw(c, &mut local);
+                self.inherit_kw(c, c.keyword(), &mut local);
                 continue;
             }
             if common_timing && ck == "log_all_failures" {
@@ -2813,6 +2937,83 @@ fn parse_vsg_range(s: &str) -> Option<(IpAddr, IpAddr)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_ipv4_agrees_with_from_str() {
+        let mut cases: Vec<String> = [
+            "0.0.0.0",
+            "1.2.3.4",
+            "255.255.255.255",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1.2.3.04",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1.2.3.4 ",
+            " 1.2.3.4",
+            "1..3.4",
+            "1.2.3.",
+            ".1.2.3",
+            "",
+            "1234.1.1.1",
+            "1.2.3.4x",
+            "+1.2.3.4",
+            "1.2.3.255",
+            "1.2.3.256",
+            "198.51.100.1",
+            "192.0.2.250",
+            "::1",
+            "::ffff:1.2.3.4",
+            "0.0.0.00",
+            "10.0.0.1/24",
+            "٣.1.1.1",
+            "1.2.3.0001",
+            "1.2.3.4.",
+            "999.1.1.1",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        // Every octet of one to four digits, with and without leading zeros, in each place.
+        for o in 0..10_000u32 {
+            for t in [format!("{o}"), format!("{o:02}"), format!("{o:03}")] {
+                cases.push(format!("10.{t}.0.1"));
+                cases.push(format!("{t}.1.2.3"));
+                cases.push(format!("1.2.3.{t}"));
+            }
+        }
+        for s in &cases {
+            let std = s.parse::<std::net::IpAddr>().ok();
+            let ours = plain_ipv4(s).map(IpAddr::V4);
+            assert!(ours.is_none() || ours == std, "{s}: {ours:?} vs {std:?}");
+            if std.is_some_and(|a| a.is_ipv4()) {
+                assert_eq!(ours, std, "{s}");
+            }
+        }
+    }
+
+    #[test]
+    fn parse_i64_agrees_with_from_str() {
+        for s in [
+            "",
+            "0",
+            "1",
+            "8080",
+            "007",
+            "+1",
+            "-1",
+            "1a",
+            " 1",
+            "999999999999999999",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "١",
+            "1.5",
+        ] {
+            assert_eq!(parse_i64(s), s.parse::<i64>(), "{s:?}");
+        }
+    }
 
     #[test]
     fn timers() {

@@ -62,6 +62,9 @@ pub(crate) struct Pre<'a> {
     aborted: bool,
     /// When set, every logical line handed to the tree is also recorded here.
     pub(crate) record: Option<Vec<(String, Loc)>>,
+    /// Whether plain lines take [`Pre::plain_line`] (off only to test it against the full
+    /// path).
+    pub(crate) fast: bool,
 }
 
 /// Whitespace as `char::is_whitespace` sees it, for ASCII bytes.
@@ -182,6 +185,34 @@ fn decomment(raw: &str) -> (Cow<'_, str>, usize, bool, Option<usize>) {
     }
     (out, start, verbatim, unterminated)
 }
+
+/// Byte classes of [`Pre::plain_line`]: ordinary, whitespace (as `trim`/word splitting see
+/// it), a brace, or anything that needs the full preprocessor (quote, comment, escape, `$`,
+/// NUL, non-ASCII).
+const PLAIN: u8 = 0;
+/// Eight spaces, as a little-endian word.
+const SPACES8: u64 = u64::from_le_bytes(*b"        ");
+const WS: u8 = 1;
+const BRACE: u8 = 2;
+const SPECIAL: u8 = 3;
+static PLAIN_CLASS: [u8; 256] = {
+    let mut t = [PLAIN; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        t[i] = if c >= 0x80 || matches!(c, 0 | b'"' | b'#' | b'!' | b'\\' | b'$') {
+            SPECIAL
+        } else if matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+            WS
+        } else if matches!(c, b'{' | b'}') {
+            BRACE
+        } else {
+            PLAIN
+        };
+        i += 1;
+    }
+    t
+};
 
 /// [`decomment`] for expanded text (no diagnostics, no offsets).
 fn decomment_str(s: String) -> String {
@@ -469,6 +500,7 @@ impl<'a> Pre<'a> {
             max_include_depth: opts.max_include_depth,
             aborted: false,
             record: None,
+            fast: true,
         }
     }
 
@@ -548,16 +580,15 @@ impl<'a> Pre<'a> {
             text
         };
         let saved = self.include_default;
-        // One scan of the file instead of one per line.
-        let has_nul = text.contains('\0');
         // The source map already found the line starts (the U+00A0 replacement above keeps
-        // byte offsets), so lines are sliced from them instead of searching for `\n` again.
-        let n_lines = self.sm.line_count(file);
-        for i in 0..n_lines {
+        // byte offsets), so lines are sliced from them instead of searching for `\n` again
+        // (a copy: includes add files to the map while the lines are read).
+        let starts = self.sm.line_starts(file).to_vec();
+        for (i, &start) in starts.iter().enumerate() {
             if self.aborted {
                 break;
             }
-            let (start, end) = self.sm.line_range(file, i);
+            let end = starts.get(i + 1).map_or(text.len(), |next| next - 1);
             let raw = text.get(start..end).unwrap_or("");
             let raw = raw.strip_suffix('\r').unwrap_or(raw);
             let loc = Loc {
@@ -578,7 +609,12 @@ impl<'a> Pre<'a> {
                 );
                 continue;
             }
-            if has_nul && raw.contains('\0') {
+            // A plain line has no NUL (plain_line leaves it to the full path): only the others
+            // are searched.
+            if self.fast && self.multiline.is_none() && self.plain_line(raw, loc, &text, start) {
+                continue;
+            }
+            if raw.as_bytes().contains(&0) {
                 self.diag(
                     Severity::Error,
                     DiagKind::Syntax,
@@ -592,6 +628,149 @@ impl<'a> Pre<'a> {
         }
         self.include_default = saved;
         self.dirs.pop();
+    }
+
+    /// The fast path for the common line: ASCII without a quote, comment, escape, `$` or NUL,
+    /// not starting with `@`, `~` or `include` (and not in a multiline definition, checked by
+    /// the caller). Such a line needs only trimming and brace splitting, and every piece is a
+    /// range of the file's buffer `buf` (the line starts at byte `base` of it). One pass over
+    /// the bytes finds the pieces, their keywords and the braces. Returns false, having done
+    /// nothing, when the line needs the full preprocessor ([`Pre::physical`]); the result is
+    /// the same either way (`fast_path_matches_full_preprocessor` checks it).
+    fn plain_line(&mut self, raw: &str, loc: Loc, buf: &Arc<str>, base: usize) -> bool {
+        /// No piece open.
+        const NONE: usize = usize::MAX;
+        let b = raw.as_bytes();
+        // Pieces and braces in order: (start, end, keyword end, first argument start and end
+        // or 0, 0); a brace has start == keyword end == end - 1 and is told apart by its
+        // byte. More than this takes the full path.
+        // Offsets fit in u16: lines are at most MAXBUF bytes (checked by the caller).
+        let mut ev = [(0u16, 0u16, 0u16, 0u16, 0u16); 12];
+        let mut n = 0;
+        let (mut ps, mut kw, mut last) = (NONE, NONE, 0);
+        // The piece's second run of ordinary bytes: its first argument.
+        let mut arg1 = (0u16, 0u16);
+        // Indentation: eight, then four spaces at a time.
+        let mut skip = 0;
+        while let Some(w) = word_at(b, skip)
+            && w == SPACES8
+        {
+            skip += 8;
+        }
+        if b.get(skip..skip + 4) == Some(b"    ") {
+            skip += 4;
+        }
+        let mut j = skip;
+        while j < b.len() {
+            match PLAIN_CLASS[usize::from(b[j])] {
+                PLAIN => {
+                    let run = j;
+                    let first_run = ps == NONE;
+                    if first_run {
+                        ps = j;
+                        kw = NONE;
+                        arg1 = (0, 0);
+                    }
+                    // The rest of the run of ordinary bytes.
+                    j += 1;
+                    while j < b.len() && PLAIN_CLASS[usize::from(b[j])] == PLAIN {
+                        j += 1;
+                    }
+                    last = j;
+                    if !first_run && arg1.1 == 0 {
+                        arg1 = ((run - ps) as u16, (j - ps) as u16);
+                    }
+                    continue;
+                }
+                WS => {
+                    if ps != NONE && kw == NONE {
+                        kw = j;
+                    }
+                }
+                BRACE => {
+                    if n + 2 > ev.len() {
+                        return false;
+                    }
+                    if ps != NONE {
+                        ev[n] = (ps as u16, last as u16, kw.min(last) as u16, arg1.0, arg1.1);
+                        n += 1;
+                        ps = NONE;
+                    }
+                    ev[n] = (j as u16, j as u16 + 1, j as u16, 0, 0);
+                    n += 1;
+                }
+                _ => return false,
+            }
+            j += 1;
+        }
+        if ps != NONE {
+            if n == ev.len() {
+                return false;
+            }
+            ev[n] = (ps as u16, last as u16, kw.min(last) as u16, arg1.0, arg1.1);
+            n += 1;
+        }
+        let Some(&(first, ..)) = ev[..n].first() else {
+            // Blank line.
+            return true;
+        };
+        let first = usize::from(first);
+        if matches!(b[first], b'@' | b'~') || raw[first..].starts_with("include") {
+            return false;
+        }
+        let Some(base32) = u32::try_from(base)
+            .ok()
+            .filter(|b| b.checked_add(MAXBUF as u32).is_some())
+        else {
+            return false;
+        };
+        // `spend`, with its common case inline.
+        if !self.aborted && self.budget > 0 {
+            self.budget -= 1;
+        } else if !self.spend(loc) {
+            return true;
+        }
+        for &(start, end, kw_end, a1s, a1e) in &ev[..n] {
+            let (start, end, kw_end) = (usize::from(start), usize::from(end), usize::from(kw_end));
+            let l = Loc {
+                col: start as u32,
+                ..loc
+            };
+            match b[start] {
+                c @ (b'{' | b'}') if end == start + 1 => {
+                    if let Some(r) = &mut self.record {
+                        r.push((raw[start..end].to_owned(), l));
+                    }
+                    if c == b'{' {
+                        self.tree.open_brace(l, &self.sm, &mut self.diags);
+                    } else {
+                        self.tree.close_brace(l, &self.sm, &mut self.diags);
+                    }
+                }
+                c => {
+                    let t = &raw[start..end];
+                    if c == b'i' && t.starts_with("include_check") {
+                        self.include_check(t);
+                    } else if c == b'r'
+                        && let Some(seed) = t.strip_prefix("random_seed")
+                        && let Some(v) = parse_c_long(seed)
+                    {
+                        self.rng = v.cast_unsigned();
+                    }
+                    if let Some(r) = &mut self.record {
+                        r.push((t.to_owned(), l));
+                    }
+                    self.tree.shared_line(
+                        buf,
+                        (base32 + start as u32, base32 + end as u32),
+                        (kw_end - start) as u32,
+                        (a1s, a1e),
+                        l,
+                    );
+                }
+            }
+        }
+        true
     }
 
     fn physical(&mut self, raw: &str, loc: Loc) {
@@ -738,6 +917,7 @@ impl<'a> Pre<'a> {
         }
     }
 
+    #[inline]
     fn spend(&mut self, loc: Loc) -> bool {
         if self.aborted {
             return false;
@@ -1242,6 +1422,73 @@ mod tests {
         assert!(fnmatch("a?c", "abc"));
         assert!(fnmatch("[a-c]x", "bx"));
         assert!(!fnmatch("[!a-c]x", "bx"));
+    }
+
+    /// Everything the preprocessor produces for `text`: logical lines, diagnostics, the tree,
+    /// the line count and the state lines can change.
+    fn run_pre(text: &str, fast: bool) -> String {
+        let fs = crate::fs::MemFs::new();
+        let opts = Options {
+            config_id: Some("me".into()),
+            random_seed: Some(1),
+            max_lines: 40,
+            ..Options::default()
+        };
+        let mut pre = Pre::new(&fs, &opts);
+        pre.fast = fast;
+        pre.record = Some(Vec::new());
+        pre.run(Path::new("/k.conf"), Arc::from(text));
+        let lines = pre.tree.lines;
+        let tree = std::mem::take(&mut pre.tree);
+        let mut diags = std::mem::take(&mut pre.diags);
+        // The arena in order and the top level: equal arenas are equal trees.
+        let tree = tree.finish(&pre.sm, &mut diags);
+        for n in &tree.nodes {
+            assert!(n.arg1_is_consistent(), "{n:?}");
+        }
+        format!(
+            "{:?}\n{diags:?}\n{tree:?}\n{lines} {} {:?} {} {}",
+            pre.record, pre.rng, pre.include_default, pre.budget, pre.aborted
+        )
+    }
+
+    #[test]
+    fn fast_path_matches_full_preprocessor_on_examples() {
+        let cases = [
+            "a {\n b 1\n}\n",
+            "  x  {  y { z } }  \n}\n{\n",
+            "a{b{c{d{e{f{g{h{i{j}}}}}}}}}\n",
+            "include_check\nrandom_seed 7\nv { random_seed 9 }\n",
+            "\u{a0}a b\n\u{2003}c\u{2003}\r\n\td\x0be\x0c\n",
+            "$X=1\na $X\n@me b\n@^me c\n~SEQ(i,1,2) d $i\n",
+            "a \"q { r\" # c\nb ! x\nc \\# d\n",
+            "$M= a \\\nb {\nc }\n$M\n",
+            "a\0b {\n$N= x \\\ny\0 z\nw\n$N\n",
+        ];
+        for c in cases {
+            assert_eq!(run_pre(c, true), run_pre(c, false), "{c:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_path_matches_full_preprocessor(
+            lines in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::sample::select(vec![
+                        " ", "  ", "\t", "        ", "{", "}", "a", "kw", "real_server", "1",
+                        "192.0.2.1", "\"", "#", "!", "\\", "$", "$X", "$X=v", "@", "@me", "~",
+                        "~SEQ(i,1,2)", "include", "include_check", "random_seed", "\u{a0}", "\u{2003}",
+                        "\r", "\x0b", "é", "x_long_word_of_some_bytes", "\0",
+                    ]),
+                    0..12,
+                ),
+                0..30,
+            )
+        ) {
+            let text: String = lines.iter().map(|l| l.concat() + "\n").collect();
+            proptest::prop_assert_eq!(run_pre(&text, true), run_pre(&text, false));
+        }
     }
 
     #[test]

@@ -60,7 +60,7 @@ impl std::fmt::Debug for NodeText {
 }
 
 /// One logical line and its block.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Node {
     /// The logical line, braces removed.
     pub(crate) text: NodeText,
@@ -68,10 +68,28 @@ pub(crate) struct Node {
     pub(crate) loc: Loc,
     /// The text is a verbatim slice of the physical line at `loc` (so word columns are exact).
     pub(crate) verbatim: bool,
-    /// The `{ … }` block that followed, if any.
-    pub(crate) children: Option<Vec<Node>>,
+    /// The `{ … }` block that followed, if any: `len` nodes from `start` in the tree's arena
+    /// ([`Tree::nodes`]).
+    block: Option<(u32, u32)>,
     /// Byte range of the keyword (first word, quotes removed) in `text`.
     kw: (u32, u32),
+    /// Byte range of the first word after the keyword when the fast path already found it
+    /// (text without quotes); `(0, 0)` when not known.
+    arg1: (u16, u16),
+}
+
+/// Everything but `arg1`, a cache of what [`Node::first_arg`] finds (so nodes from the fast
+/// path and the full preprocessor print the same).
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("text", &self.text)
+            .field("loc", &self.loc)
+            .field("verbatim", &self.verbatim)
+            .field("block", &self.block)
+            .field("kw", &self.kw)
+            .finish()
+    }
 }
 
 /// A word of a logical line: quotes removed, with its byte offset in the line.
@@ -212,16 +230,36 @@ impl Node {
             text: node_text,
             loc,
             verbatim,
-            children: None,
+            block: None,
             kw,
+            arg1: (0, 0),
         }
+    }
+
+    /// Whether a `{ … }` block followed.
+    pub(crate) fn has_block(&self) -> bool {
+        self.block.is_some()
+    }
+
+    /// The nodes of the block that followed (empty without one), from the arena `nodes` the
+    /// node belongs to.
+    pub(crate) fn children_in<'t>(&self, nodes: &'t [Node]) -> Option<&'t [Node]> {
+        let (start, len) = self.block?;
+        let start = start as usize;
+        nodes.get(start..start + len as usize)
     }
 
     /// The first word.
     pub(crate) fn keyword(&self) -> &str {
-        self.text
-            .get(self.kw.0 as usize..self.kw.1 as usize)
-            .unwrap_or("")
+        let (a, b) = (self.kw.0 as usize, self.kw.1 as usize);
+        match &self.text {
+            NodeText::Owned(s) => s.get(a..b),
+            NodeText::Shared { buf, start, .. } => {
+                let start = *start as usize;
+                buf.get(start + a..start + b)
+            }
+        }
+        .unwrap_or("")
     }
 
     /// Where the arguments start (after the keyword and its closing quote, if any).
@@ -236,6 +274,9 @@ impl Node {
 
     /// The first word after the keyword, without allocating.
     pub(crate) fn first_arg(&self) -> Option<Word<'_>> {
+        if let Some(w) = self.known_arg1() {
+            return Some(w);
+        }
         Words {
             text: &self.text,
             i: self.args_start(),
@@ -244,21 +285,54 @@ impl Node {
         .next()
     }
 
-    /// Up to `N` words after the keyword and how many there are, without allocating
-    /// (`&words[..count]` is a prefix of [`Node::args`]).
-    pub(crate) fn first_args<const N: usize>(&self) -> ([Word<'_>; N], usize) {
-        let mut out = [Word { s: "", off: 0 }; N];
-        let mut count = 0;
-        let words = Words {
+    /// Whether the first argument the fast path recorded (if any) is the one the words of
+    /// the text give (for tests).
+    #[cfg(test)]
+    pub(crate) fn arg1_is_consistent(&self) -> bool {
+        let scanned = Words {
+            text: &self.text,
+            i: self.args_start(),
+            single_quotes: false,
+        }
+        .next();
+        match (self.known_arg1(), scanned) {
+            (None, _) => true,
+            (Some(a), Some(b)) => a.s == b.s && a.off == b.off,
+            (Some(_), None) => false,
+        }
+    }
+
+    /// The first word after the keyword when the fast path recorded it.
+    fn known_arg1(&self) -> Option<Word<'_>> {
+        let (a, b) = self.arg1;
+        if b == 0 {
+            return None;
+        }
+        Some(Word {
+            s: self.text.get(usize::from(a)..usize::from(b))?,
+            off: u32::from(a),
+        })
+    }
+
+    /// The first two words after the keyword, without allocating (a prefix of
+    /// [`Node::args`]).
+    pub(crate) fn first_two_args(&self) -> (Option<Word<'_>>, Option<Word<'_>>) {
+        if let Some(first) = self.known_arg1() {
+            let mut words = Words {
+                text: &self.text,
+                i: usize::from(self.arg1.1),
+                single_quotes: false,
+            };
+            return (Some(first), words.next());
+        }
+        let mut words = Words {
             text: &self.text,
             i: self.args_start(),
             single_quotes: false,
         };
-        for (slot, w) in out.iter_mut().zip(words) {
-            *slot = w;
-            count += 1;
-        }
-        (out, count)
+        let first = words.next();
+        let second = if first.is_some() { words.next() } else { None };
+        (first, second)
     }
 
     /// The words after the keyword (offsets relative to the whole text).
@@ -284,22 +358,50 @@ impl Node {
     }
 }
 
+/// A finished tree: every node in one arena, blocks as ranges of it.
+#[derive(Debug, Default)]
+pub(crate) struct Tree {
+    /// All nodes; a block's nodes are contiguous.
+    pub(crate) nodes: Vec<Node>,
+    /// The top-level nodes: `len` from `start`.
+    top: (usize, usize),
+}
+
+impl Tree {
+    /// The top-level nodes.
+    pub(crate) fn top(&self) -> &[Node] {
+        self.nodes
+            .get(self.top.0..self.top.0 + self.top.1)
+            .unwrap_or(&[])
+    }
+}
+
 /// Builds the tree from logical lines, reporting brace problems.
+///
+/// The nodes of every open level live on one stack (`nodes`); a level starts at the index its
+/// frame records, and closing a block moves its nodes to the end of one arena for the whole
+/// tree (no vector per block).
 #[derive(Debug, Default)]
 pub(crate) struct TreeBuilder {
-    levels: Vec<Vec<Node>>,
-    open: Vec<Node>,
+    /// The nodes of all open levels, outermost first.
+    nodes: Vec<Node>,
+    /// Closed blocks' nodes.
+    arena: Vec<Node>,
+    /// Open blocks: where their children start in `nodes`; the node that opened the block
+    /// is the one just before (it stays in place while the block is open).
+    frames: Vec<usize>,
     pub(crate) lines: u64,
 }
 
 impl TreeBuilder {
     /// A builder at the top level.
     pub(crate) fn new() -> Self {
-        TreeBuilder {
-            levels: vec![Vec::new()],
-            open: Vec::new(),
-            lines: 0,
-        }
+        TreeBuilder::default()
+    }
+
+    /// Where the current level starts in `nodes`.
+    fn level_start(&self) -> usize {
+        self.frames.last().copied().unwrap_or(0)
     }
 
     /// Adds one logical line (already brace-split: `{`, `}` or text without braces).
@@ -311,88 +413,126 @@ impl TreeBuilder {
         sm: &SourceMap,
         diags: &mut Vec<Diagnostic>,
     ) {
-        self.lines += 1;
         match text {
-            "{" => {
-                let cur = self.levels.last_mut();
-                let parent = match cur {
-                    Some(level) => match level.last() {
-                        Some(n) if n.children.is_none() => level.pop(),
-                        _ => None,
-                    },
-                    None => None,
-                };
-                match parent {
-                    Some(p) => {
-                        self.open.push(p);
-                        self.levels.push(Vec::new());
-                    }
-                    None => {
-                        diags.push(sm.diag(
-                            Severity::Error,
-                            DiagKind::Syntax,
-                            loc,
-                            "{",
-                            "`{` without a keyword before it".into(),
-                            None,
-                        ));
-                        // Treat as an anonymous block so the matching `}` balances.
-                        self.open.push(Node::new("", loc, false));
-                        self.levels.push(Vec::new());
-                    }
-                }
-            }
-            "}" => {
-                if self.open.is_empty() {
-                    diags.push(sm.diag(
-                        Severity::Error,
-                        DiagKind::Syntax,
-                        loc,
-                        "}",
-                        "extra `}` with no open block".into(),
-                        None,
-                    ));
-                } else {
-                    self.close();
-                }
-            }
+            "{" => self.open_brace(loc, sm, diags),
+            "}" => self.close_brace(loc, sm, diags),
             _ => {
-                if let Some(level) = self.levels.last_mut() {
-                    // Verbatim text is a slice of its file: share the file's buffer.
-                    let shared = if verbatim {
-                        sm.line_text_at(loc)
-                            .and_then(|(buf, at)| NodeText::shared(buf, at, text))
-                    } else {
-                        None
-                    };
-                    let node_text = shared.unwrap_or_else(|| NodeText::owned(text));
-                    level.push(Node::with_text(node_text, loc, verbatim));
-                }
+                self.lines += 1;
+                // Verbatim text is a slice of its file: share the file's buffer.
+                let shared = if verbatim {
+                    sm.line_text_at(loc)
+                        .and_then(|(buf, at)| NodeText::shared(buf, at, text))
+                } else {
+                    None
+                };
+                let node_text = shared.unwrap_or_else(|| NodeText::owned(text));
+                self.nodes.push(Node::with_text(node_text, loc, verbatim));
             }
+        }
+    }
+
+    /// Adds the logical line `buf[start..end]` (verbatim, trimmed, no braces, no quotes),
+    /// whose keyword ends at byte `kw_end` of it and whose first argument is `arg1` (`(0, 0)`
+    /// if not known; byte offsets in the line).
+    pub(crate) fn shared_line(
+        &mut self,
+        buf: &Arc<str>,
+        (start, end): (u32, u32),
+        kw_end: u32,
+        arg1: (u16, u16),
+        loc: Loc,
+    ) {
+        self.lines += 1;
+        self.nodes.push(Node {
+            text: NodeText::Shared {
+                buf: Arc::clone(buf),
+                start,
+                end,
+            },
+            loc,
+            verbatim: true,
+            block: None,
+            kw: (0, kw_end),
+            arg1,
+        });
+    }
+
+    /// A `{` logical line: the last node of the current level opens a block.
+    pub(crate) fn open_brace(&mut self, loc: Loc, sm: &SourceMap, diags: &mut Vec<Diagnostic>) {
+        self.lines += 1;
+        let has_parent = self.nodes.len() > self.level_start()
+            && self.nodes.last().is_some_and(|n| n.block.is_none());
+        if !has_parent {
+            diags.push(sm.diag(
+                Severity::Error,
+                DiagKind::Syntax,
+                loc,
+                "{",
+                "`{` without a keyword before it".into(),
+                None,
+            ));
+            // Treat as an anonymous block so the matching `}` balances.
+            self.nodes.push(Node::new("", loc, false));
+        }
+        self.frames.push(self.nodes.len());
+    }
+
+    /// A `}` logical line.
+    pub(crate) fn close_brace(&mut self, loc: Loc, sm: &SourceMap, diags: &mut Vec<Diagnostic>) {
+        self.lines += 1;
+        if self.frames.is_empty() {
+            diags.push(sm.diag(
+                Severity::Error,
+                DiagKind::Syntax,
+                loc,
+                "}",
+                "extra `}` with no open block".into(),
+                None,
+            ));
+        } else {
+            self.close();
         }
     }
 
     fn close(&mut self) {
-        if let (Some(children), Some(mut parent)) = (self.levels.pop(), self.open.pop()) {
-            if self.levels.is_empty() {
-                self.levels.push(Vec::new());
-            }
-            if parent.text.is_empty() {
-                // Anonymous block (error already reported): drop it.
-                return;
-            }
-            parent.children = Some(children);
-            if let Some(level) = self.levels.last_mut() {
-                level.push(parent);
-            }
+        let Some(start) = self.frames.pop() else {
+            return;
+        };
+        let start = start.min(self.nodes.len());
+        let Some(p) = start.checked_sub(1) else {
+            return;
+        };
+        if self.nodes.get(p).is_none_or(|n| n.text.is_empty()) {
+            // Anonymous block (error already reported): drop it.
+            self.nodes.truncate(p);
+            return;
+        }
+        let at = self.arena.len();
+        let len = self.nodes.len() - start;
+        if len == 1 {
+            // The common one-line block: a move, not a drain.
+            self.arena.extend(self.nodes.pop());
+        } else {
+            self.arena.extend(self.nodes.drain(start..));
+        }
+        if let Some(parent) = self.nodes.get_mut(p) {
+            parent.block = Some((
+                u32::try_from(at).unwrap_or(u32::MAX),
+                u32::try_from(len).unwrap_or(0),
+            ));
         }
     }
 
-    /// Closes open blocks (reporting them) and returns the top-level nodes.
-    pub(crate) fn finish(mut self, sm: &SourceMap, diags: &mut Vec<Diagnostic>) -> Vec<Node> {
-        if !self.open.is_empty() {
-            let n = self.open.len();
-            if let Some(first) = self.open.first() {
+    /// Closes open blocks (reporting them) and returns the tree.
+    pub(crate) fn finish(mut self, sm: &SourceMap, diags: &mut Vec<Diagnostic>) -> Tree {
+        if !self.frames.is_empty() {
+            let n = self.frames.len();
+            if let Some(first) = self
+                .frames
+                .first()
+                .and_then(|s| s.checked_sub(1))
+                .and_then(|p| self.nodes.get(p))
+            {
                 diags.push(sm.diag(
                     Severity::Error,
                     DiagKind::Syntax,
@@ -402,11 +542,16 @@ impl TreeBuilder {
                     None,
                 ));
             }
-            while !self.open.is_empty() {
+            while !self.frames.is_empty() {
                 self.close();
             }
         }
-        self.levels.pop().unwrap_or_default()
+        let top = (self.arena.len(), self.nodes.len());
+        self.arena.append(&mut self.nodes);
+        Tree {
+            nodes: self.arena,
+            top,
+        }
     }
 }
 

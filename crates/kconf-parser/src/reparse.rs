@@ -223,6 +223,71 @@ pub fn reparse_change(
     })
 }
 
+/// Fewer `virtual_server` blocks than this are parsed on one thread by [`parse_split`].
+const SPLIT_MIN: usize = 64;
+
+/// Parses `text` (the file `path`) on two threads when it allows it: the same conditions as
+/// [`reparse`] (see the module documentation), and at least a few dozen `virtual_server`
+/// blocks. One thread parses every other top-level block and the first half of the
+/// `virtual_server`s, the other the second half after the `virtual_server_group` blocks;
+/// the second half's virtual servers are appended to the first's configuration. Returns the
+/// configuration a full parse gives and its baseline, or `None` when the text does not allow
+/// it or either half has a diagnostic (the caller then parses the whole text, which reports
+/// them).
+#[must_use]
+pub fn parse_split(text: &str, path: &Path, opts: &Options) -> Option<(Config, Baseline)> {
+    let items = scan(text, opts)?;
+    let vs: Vec<usize> = (0..items.len()).filter(|&j| items[j].vs).collect();
+    if vs.len() < SPLIT_MIN {
+        return None;
+    }
+    let k = vs[vs.len() / 2];
+    let mut first = String::with_capacity(text.len() / 2 + 64);
+    let mut second = String::with_capacity(text.len() / 2 + 64);
+    for (j, it) in items.iter().enumerate() {
+        let piece = text.get(it.start..it.end)?;
+        if j < k || !it.vs {
+            first.push_str(piece);
+            first.push('\n');
+        }
+        if it.group || (j >= k && it.vs) {
+            second.push_str(piece);
+            second.push('\n');
+        }
+    }
+    let parse = |t: &str| crate::parse_str_with(&crate::MemFs::new(), path, t, opts);
+    let (a, b) = std::thread::scope(|scope| {
+        let other = std::thread::Builder::new()
+            .name("kconf-parse".into())
+            .spawn_scoped(scope, || parse(&second));
+        let a = parse(&first);
+        let b = match other {
+            Ok(h) => h.join().ok(),
+            Err(_) => Some(parse(&second)),
+        };
+        (a, b)
+    });
+    let b = b?;
+    let in_second = vs.len() - vs.len() / 2;
+    if !a.diagnostics.is_empty()
+        || !b.diagnostics.is_empty()
+        || a.config.virtual_servers.len() != vs.len() / 2
+        || b.config.virtual_servers.len() != in_second
+        || b.config.virtual_server_groups != a.config.virtual_server_groups
+    {
+        return None;
+    }
+    let mut config = a.config;
+    config.virtual_servers.extend(b.config.virtual_servers);
+    Some((
+        config,
+        Baseline {
+            text: Arc::from(text),
+            items,
+        },
+    ))
+}
+
 /// Length of the common prefix of `a` and `b`, comparing blocks first.
 fn common_prefix(a: &[u8], b: &[u8]) -> usize {
     const BLOCK: usize = 1024;

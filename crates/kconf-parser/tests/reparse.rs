@@ -261,3 +261,49 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_split_parse_equals_the_full_parse() {
+    let text = director(100, 3);
+    let (config, base) =
+        kconf_parser::parse_split(&text, Path::new(PATH), &opts()).expect("split parse");
+    assert_eq!(config, full(&text).config);
+    // Its baseline serves a reload.
+    let new = text.replacen("weight 2\n", "weight 7\n", 1);
+    let (c, _) = reparse(&base, &config, &new, Path::new(PATH), &opts()).expect("fast path");
+    assert_eq!(c, full(&new).config);
+    // Too small to split, or not for the fast path: the caller parses whole.
+    assert!(kconf_parser::parse_split(&director(4, 2), Path::new(PATH), &opts()).is_none());
+    let quoted = text.replacen("lb_algo wlc", "lb_algo \"wlc\"", 1);
+    assert!(kconf_parser::parse_split(&quoted, Path::new(PATH), &opts()).is_none());
+    let warned = text.replacen("delay_loop 5", "delay_loop 5\n    nb_get_retry 3", 90);
+    assert!(kconf_parser::parse_split(&warned, Path::new(PATH), &opts()).is_none());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Random line edits: whenever the split parse answers, it equals the full parse, and the
+    /// full parse is clean.
+    #[test]
+    fn split_parse_equals_the_full_parse(
+        edits in prop::collection::vec((0usize..4, any::<prop::sample::Index>(), 0..LINES.len()), 1..3)
+    ) {
+        let mut lines: Vec<String> = director(66, 1).lines().map(str::to_owned).collect();
+        for (op, at, line) in edits {
+            let i = at.index(lines.len());
+            match op {
+                0 => lines[i] = LINES[line].to_owned(),
+                1 => { lines.remove(i); }
+                2 => lines.insert(i, LINES[line].to_owned()),
+                _ => { let l = lines[i].clone(); lines.insert(i, l); }
+            }
+        }
+        let text = lines.join("\n") + "\n";
+        if let Some((c, _)) = kconf_parser::parse_split(&text, Path::new(PATH), &opts()) {
+            let f = full(&text);
+            prop_assert!(f.diagnostics.is_empty(), "{}", f.render_diagnostics());
+            prop_assert_eq!(&c, &f.config);
+        }
+    }
+}

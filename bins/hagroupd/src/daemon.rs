@@ -151,14 +151,6 @@ type Loaded = (kconf_parser::Config, Option<kconf_parser::Baseline>);
 /// With it comes the baseline for re-parsing only what a reload changes, when the file allows
 /// it ([`kconf_parser::Baseline`]).
 fn load(cfg: &ConfigArgs) -> Result<Loaded, String> {
-    // A large file the fast path can follow is parsed in two halves on two threads (the
-    // result equals a full parse; anything else, diagnostics included, takes the full parse).
-    if let Ok(text) = std::fs::read_to_string(&cfg.use_file)
-        && let Some((config, base)) =
-            kconf_parser::parse_split(&text, &cfg.use_file, &cfg.options())
-    {
-        return Ok((config, Some(base)));
-    }
     match cfg.load() {
         Ok(p) if !p.has_errors() => {
             let baseline = kconf_parser::Baseline::new(&p, &cfg.options());

@@ -49,7 +49,7 @@ pub use diag::{DiagKind, Diagnostic, Severity, SourceMap};
 pub use fs::{FileSystem, MemFs, RealFs};
 pub use lower::split_command;
 pub use model::Config;
-pub use reparse::{Baseline, Change, Undo, parse_split, reparse, reparse_change};
+pub use reparse::{Baseline, Change, Undo, reparse, reparse_change};
 
 use std::path::Path;
 use std::sync::Arc;

@@ -153,7 +153,7 @@ type Loaded = (kconf_parser::Config, Option<kconf_parser::Baseline>);
 fn load(cfg: &ConfigArgs) -> Result<Loaded, String> {
     match cfg.load() {
         Ok(p) if !p.has_errors() => {
-            let baseline = kconf_parser::Baseline::new(&p, &cfg.options());
+            let baseline = kconf_parser::Baseline::new(&p);
             Ok((p.config, baseline))
         }
         Ok(p) => {

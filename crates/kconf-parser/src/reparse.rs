@@ -22,17 +22,20 @@
 
 use std::ops::Range;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::model::{Config, VirtualServer};
 use crate::{Options, Parsed};
 
-/// What a clean parse of a file leaves for a later [`reparse`]: the text and where its
-/// top-level blocks are.
+/// What a clean parse of a file leaves for a later [`reparse`]: the text and (found at the
+/// first re-parse, so that a start-up does not pay for it) where its top-level blocks are.
 #[derive(Debug, Clone)]
 pub struct Baseline {
     text: Arc<str>,
-    items: Vec<Item>,
+    /// How many `virtual_server`s the text parsed to.
+    virtual_servers: usize,
+    /// The top-level items, `None` when the text uses what the fast path does not follow.
+    items: OnceLock<Option<Vec<Item>>>,
 }
 
 /// A top-level block: byte range in the text (from its keyword to its closing brace), and
@@ -47,24 +50,33 @@ struct Item {
 
 impl Baseline {
     /// A baseline for re-parsing later versions of the file `parsed` came from, or `None` when
-    /// that parse cannot serve as one (it read more than one file, it had diagnostics, or its
-    /// text uses what the fast path does not follow; see the module documentation).
+    /// that parse cannot serve as one (it read more than one file or it had diagnostics). A
+    /// text the fast path does not follow (see the module documentation) is found out at the
+    /// first [`reparse`], which then answers `None`. Cheap: it keeps the parse's text.
     #[must_use]
-    pub fn new(parsed: &Parsed, opts: &Options) -> Option<Self> {
+    pub fn new(parsed: &Parsed) -> Option<Self> {
         let [file] = parsed.sources.files() else {
             return None;
         };
         if !parsed.diagnostics.is_empty() {
             return None;
         }
-        let items = scan(&file.text, opts)?;
-        if items.iter().filter(|i| i.vs).count() != parsed.config.virtual_servers.len() {
-            return None;
-        }
         Some(Self {
             text: Arc::clone(&file.text),
-            items,
+            virtual_servers: parsed.config.virtual_servers.len(),
+            items: OnceLock::new(),
         })
+    }
+
+    /// The text's top-level items (scanned once), or `None` when the fast path does not
+    /// follow the text.
+    fn items(&self, opts: &Options) -> Option<&[Item]> {
+        self.items
+            .get_or_init(|| {
+                scan(&self.text, opts)
+                    .filter(|it| it.iter().filter(|i| i.vs).count() == self.virtual_servers)
+            })
+            .as_deref()
     }
 }
 
@@ -147,6 +159,7 @@ pub fn reparse_change(
     opts: &Options,
 ) -> Option<Change> {
     let (a, b) = (base.text.as_bytes(), new_text.as_bytes());
+    let old_items = base.items(opts)?;
     let new_items = scan(new_text, opts)?;
     let prefix = common_prefix(a, b);
     let max_suffix = a.len().min(b.len()) - prefix;
@@ -155,23 +168,22 @@ pub fn reparse_change(
     // that touches its range counts as changed (an insertion at an item's edge included).
     let (a_end, b_end) = (a.len() - suffix, b.len() - suffix);
     let touches = |i: &Item, end: usize| i.end >= prefix && i.start <= end;
-    let old_first = base.items.iter().position(|i| touches(i, a_end));
+    let old_first = old_items.iter().position(|i| touches(i, a_end));
     let new_first = new_items.iter().position(|i| touches(i, b_end));
     // Items before the change are identical (same bytes, same scan); after it they must
     // match at the shifted offsets.
-    let old_before = old_first.unwrap_or_else(|| base.items.partition_point(|i| i.end < prefix));
+    let old_before = old_first.unwrap_or_else(|| old_items.partition_point(|i| i.end < prefix));
     let new_before = new_first.unwrap_or_else(|| new_items.partition_point(|i| i.end < prefix));
-    if old_before != new_before || base.items[..old_before] != new_items[..new_before] {
+    if old_before != new_before || old_items[..old_before] != new_items[..new_before] {
         return None;
     }
-    let old_after = base
-        .items
+    let old_after = old_items
         .partition_point(|i| i.start <= a_end)
         .max(old_before);
     let new_after = new_items
         .partition_point(|i| i.start <= b_end)
         .max(new_before);
-    let (old_tail, new_tail) = (&base.items[old_after..], &new_items[new_after..]);
+    let (old_tail, new_tail) = (&old_items[old_after..], &new_items[new_after..]);
     if old_tail.len() != new_tail.len()
         || old_tail.iter().zip(new_tail).any(|(o, n)| {
             o.vs != n.vs
@@ -183,13 +195,13 @@ pub fn reparse_change(
         return None;
     }
     let (old_changed, new_changed) = (
-        &base.items[old_before..old_after],
+        &old_items[old_before..old_after],
         &new_items[new_before..new_after],
     );
     if !old_changed.iter().chain(new_changed).all(|i| i.vs) {
         return None;
     }
-    let at = base.items[..old_before].iter().filter(|i| i.vs).count();
+    let at = old_items[..old_before].iter().filter(|i| i.vs).count();
     let range = at..at + old_changed.len();
     old.virtual_servers.get(range.clone())?;
     let fresh = match (new_changed.first(), new_changed.last()) {
@@ -197,7 +209,7 @@ pub fn reparse_change(
             // The changed blocks, after the (unchanged) virtual_server_group blocks their
             // group references are checked against.
             let mut slice = String::new();
-            for g in base.items.iter().filter(|i| i.group) {
+            for g in old_items.iter().filter(|i| i.group) {
                 slice.push_str(base.text.get(g.start..g.end)?);
                 slice.push('\n');
             }
@@ -218,7 +230,8 @@ pub fn reparse_change(
         fresh,
         baseline: Baseline {
             text: Arc::from(new_text),
-            items: new_items,
+            virtual_servers: new_items.iter().filter(|i| i.vs).count(),
+            items: OnceLock::from(Some(new_items)),
         },
     })
 }

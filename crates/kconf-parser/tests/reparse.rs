@@ -54,7 +54,7 @@ fn director(n: usize, m: usize) -> String {
 fn baseline(text: &str) -> (Baseline, Config) {
     let p = full(text);
     assert!(p.diagnostics.is_empty(), "{}", p.render_diagnostics());
-    let b = Baseline::new(&p, &opts()).expect("a clean single-file parse is a baseline");
+    let b = Baseline::new(&p).expect("a clean single-file parse is a baseline");
     (b, p.config)
 }
 
@@ -191,14 +191,14 @@ fn what_the_fast_path_does_not_follow_takes_the_full_parse() {
 fn a_parse_with_diagnostics_or_includes_is_no_baseline() {
     let warned = full(&director(2, 1).replace("delay_loop 5", "delay_loop 5\n    nb_get_retry 3"));
     assert!(!warned.diagnostics.is_empty());
-    assert!(Baseline::new(&warned, &opts()).is_none());
+    assert!(Baseline::new(&warned).is_none());
     let mut fs = kconf_parser::MemFs::new();
     fs.add(
         "/etc/keepalived/vs.conf",
         "virtual_server 192.0.2.1 80 {\n}\n",
     );
     let included = parse_str_with(&fs, Path::new(PATH), "include vs.conf\n", &opts());
-    assert!(Baseline::new(&included, &opts()).is_none());
+    assert!(Baseline::new(&included).is_none());
 }
 
 /// Line edits a reload might bring, some of them broken.
@@ -252,7 +252,7 @@ proptest! {
                     base = b;
                     config = c;
                 }
-                None => match Baseline::new(&f, &opts()) {
+                None => match Baseline::new(&f) {
                     Some(b) => { base = b; config = f.config; }
                     None => return Ok(()),
                 },

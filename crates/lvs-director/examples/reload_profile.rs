@@ -43,7 +43,7 @@ fn main() -> Result<(), String> {
     let opts = kconf_parser::Options::default();
     let p =
         kconf_parser::parse_file(std::path::Path::new(&old), &opts).map_err(|e| e.to_string())?;
-    let base = kconf_parser::Baseline::new(&p, &opts).ok_or("no baseline")?;
+    let base = kconf_parser::Baseline::new(&p).ok_or("no baseline")?;
     let text = std::fs::read_to_string(&new).map_err(|e| e.to_string())?;
     for _ in 0..rounds {
         let t0 = Instant::now();

@@ -44,8 +44,13 @@ pub struct Baseline {
 struct Item {
     start: usize,
     end: usize,
-    vs: bool,
-    group: bool,
+    kind: Kind,
+}
+
+impl Item {
+    fn is_vs(&self) -> bool {
+        self.kind == Kind::Vs
+    }
 }
 
 impl Baseline {
@@ -74,7 +79,7 @@ impl Baseline {
         self.items
             .get_or_init(|| {
                 scan(&self.text, opts)
-                    .filter(|it| it.iter().filter(|i| i.vs).count() == self.virtual_servers)
+                    .filter(|it| it.iter().filter(|i| i.is_vs()).count() == self.virtual_servers)
             })
             .as_deref()
     }
@@ -162,8 +167,8 @@ pub fn reparse_change(
     let old_items = base.items(opts)?;
     let new_items = scan(new_text, opts)?;
     let prefix = common_prefix(a, b);
-    let max_suffix = a.len().min(b.len()) - prefix;
-    let suffix = common_suffix(&a[prefix..], &b[prefix..]).min(max_suffix);
+    // After the common prefix: the two can share at most what is left of the shorter one.
+    let suffix = common_suffix(&a[prefix..], &b[prefix..]);
     // Changed ranges: [prefix, a_end) of the old text, [prefix, b_end) of the new one. An item
     // that touches its range counts as changed (an insertion at an item's edge included).
     let (a_end, b_end) = (a.len() - suffix, b.len() - suffix);
@@ -186,8 +191,7 @@ pub fn reparse_change(
     let (old_tail, new_tail) = (&old_items[old_after..], &new_items[new_after..]);
     if old_tail.len() != new_tail.len()
         || old_tail.iter().zip(new_tail).any(|(o, n)| {
-            o.vs != n.vs
-                || o.group != n.group
+            o.kind != n.kind
                 || a.len() - o.start != b.len() - n.start
                 || a.len() - o.end != b.len() - n.end
         })
@@ -198,10 +202,10 @@ pub fn reparse_change(
         &old_items[old_before..old_after],
         &new_items[new_before..new_after],
     );
-    if !old_changed.iter().chain(new_changed).all(|i| i.vs) {
+    if !old_changed.iter().chain(new_changed).all(Item::is_vs) {
         return None;
     }
-    let at = old_items[..old_before].iter().filter(|i| i.vs).count();
+    let at = old_items[..old_before].iter().filter(|i| i.is_vs()).count();
     let range = at..at + old_changed.len();
     old.virtual_servers.get(range.clone())?;
     let fresh = match (new_changed.first(), new_changed.last()) {
@@ -209,7 +213,7 @@ pub fn reparse_change(
             // The changed blocks, after the (unchanged) virtual_server_group blocks their
             // group references are checked against.
             let mut slice = String::new();
-            for g in old_items.iter().filter(|i| i.group) {
+            for g in old_items.iter().filter(|i| i.kind == Kind::Group) {
                 slice.push_str(base.text.get(g.start..g.end)?);
                 slice.push('\n');
             }
@@ -230,7 +234,7 @@ pub fn reparse_change(
         fresh,
         baseline: Baseline {
             text: Arc::from(new_text),
-            virtual_servers: new_items.iter().filter(|i| i.vs).count(),
+            virtual_servers: new_items.iter().filter(|i| i.is_vs()).count(),
             items: OnceLock::from(Some(new_items)),
         },
     })
@@ -369,8 +373,7 @@ fn scan(text: &str, opts: &Options) -> Option<Vec<Item>> {
                     items.push(Item {
                         start,
                         end: i + 1,
-                        vs: kind == Kind::Vs,
-                        group: kind == Kind::Group,
+                        kind,
                     });
                 }
             }

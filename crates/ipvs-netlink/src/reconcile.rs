@@ -267,11 +267,13 @@ pub fn apply(client: &mut Client, ops: Vec<Op>) -> Vec<OpResult> {
             None
         }
     };
-    let outcomes = if ops.len() >= ENCODE_THREAD_MIN {
-        std::thread::scope(|scope| {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(usize, Encoded)>>(16);
-            let ops = &ops;
-            let encoder = std::thread::Builder::new()
+    let outcomes = std::thread::scope(|scope| {
+        let ops = &ops;
+        // Large batches: encoded on a second thread, sent here as they come. Small ones, or
+        // when no thread can be made: encoded here.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(usize, Encoded)>>(16);
+        let encoder = (ops.len() >= ENCODE_THREAD_MIN).then(|| {
+            std::thread::Builder::new()
                 .name("ipvs-encode".into())
                 .spawn_scoped(scope, move || {
                     for (c, chunk) in ops.chunks(ENCODE_CHUNK).enumerate() {
@@ -284,26 +286,18 @@ pub fn apply(client: &mut Client, ops: Vec<Op>) -> Vec<OpResult> {
                             return;
                         }
                     }
-                });
-            match encoder {
-                Ok(_) => client.pipeline(rx.into_iter().flatten().filter_map(&mut take)),
-                // No thread: encode here.
-                Err(_) => client.pipeline(
-                    ops.iter()
-                        .enumerate()
-                        .map(|(i, op)| (i, encode(req, op)))
-                        .filter_map(&mut take),
-                ),
-            }
-        })
-    } else {
-        client.pipeline(
-            ops.iter()
-                .enumerate()
-                .map(|(i, op)| (i, encode(req, op)))
-                .filter_map(&mut take),
-        )
-    };
+                })
+        });
+        match encoder {
+            Some(Ok(_)) => client.pipeline(rx.into_iter().flatten().filter_map(&mut take)),
+            _ => client.pipeline(
+                ops.iter()
+                    .enumerate()
+                    .map(|(i, op)| (i, encode(req, op)))
+                    .filter_map(&mut take),
+            ),
+        }
+    });
     for (i, r) in sent.into_iter().zip(outcomes) {
         if let Some(slot) = results.get_mut(i) {
             *slot = Some(r);

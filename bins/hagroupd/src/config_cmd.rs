@@ -74,6 +74,19 @@ impl ConfigArgs {
             }
         }
     }
+
+    /// Like [`ConfigArgs::load`], for the configuration file's text already read (includes
+    /// are read from the real file system, relative to the file).
+    pub(crate) fn load_text(&self, text: &str) -> Parsed {
+        let p = kconf_parser::parse_str_with(
+            &kconf_parser::RealFs,
+            &self.use_file,
+            text,
+            &self.options(),
+        );
+        eprint!("{}", p.render_diagnostics());
+        p
+    }
 }
 
 /// Handles `-t` and `--dump-config`; `None` when neither was given.

@@ -151,7 +151,15 @@ type Loaded = (kconf_parser::Config, Option<kconf_parser::Baseline>);
 /// With it comes the baseline for re-parsing only what a reload changes, when the file allows
 /// it ([`kconf_parser::Baseline`]).
 fn load(cfg: &ConfigArgs) -> Result<Loaded, String> {
-    match cfg.load() {
+    accept(cfg, cfg.load())
+}
+
+/// What a parse gives the daemon: the configuration and its baseline, or why it cannot run.
+fn accept(
+    cfg: &ConfigArgs,
+    parsed: Result<kconf_parser::Parsed, ExitCode>,
+) -> Result<Loaded, String> {
+    match parsed {
         Ok(p) if !p.has_errors() => {
             let baseline = kconf_parser::Baseline::new(&p);
             Ok((p.config, baseline))
@@ -205,16 +213,21 @@ fn reload_config(
     running: &mut kconf_parser::Config,
     base: Option<&kconf_parser::Baseline>,
 ) -> Result<Reloaded, String> {
-    if let Some(base) = base
-        && let Ok(text) = std::fs::read_to_string(&cfg.use_file)
-        && let Some(change) =
-            kconf_parser::reparse_change(base, running, &text, &cfg.use_file, &cfg.options())
+    let Some(base) = base else {
+        return load(cfg).map(|(c, b)| Reloaded::Full(Box::new(c), b));
+    };
+    // The file is read once: the full parse, if needed, takes the same text.
+    let Ok(text) = std::fs::read_to_string(&cfg.use_file) else {
+        return load(cfg).map(|(c, b)| Reloaded::Full(Box::new(c), b));
+    };
+    if let Some(change) =
+        kconf_parser::reparse_change(base, running, &text, &cfg.use_file, &cfg.options())
         && let Some((next, undo)) = change.apply(running)
     {
         tracing::debug!("reload: only the changed virtual_server blocks were parsed");
         return Ok(Reloaded::Edited(next, undo));
     }
-    load(cfg).map(|(c, b)| Reloaded::Full(Box::new(c), b))
+    accept(cfg, Ok(cfg.load_text(&text))).map(|(c, b)| Reloaded::Full(Box::new(c), b))
 }
 
 /// How a reload went.
